@@ -1,0 +1,173 @@
+"""The answer engine: content + detector + retriever behind one immutable snapshot.
+
+Everything a question needs is built into a `Snapshot` first and swapped in with one assignment, so a
+reload never shows half-loaded content and questions asked during a reload are answered from the old one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import locales
+from bot.domain.content import Article, Block, Library, Section, load_library
+from bot.domain.language import Detection, LanguageDetector
+from bot.domain.retrieval import Match, Retriever
+
+DETECTION_SAMPLE_CHARS = 20_000  # per language: plenty to learn its script, letters and common words
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    article: Article
+    section: Section
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    detection: Detection
+    answered: bool
+    article: Article | None
+    section: Section | None
+    excerpt: tuple[Block, ...]
+    score: float
+    alternatives: tuple[SectionRef, ...]  # next-best sections when answered
+    suggestions: tuple[SectionRef, ...]  # the topics on offer when declined
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    library: Library
+    detector: LanguageDetector
+    retriever: Retriever
+    loaded_in: float  # seconds
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    articles: int
+    languages: tuple[str, ...]
+    sections: int
+    seconds: float
+    detected: tuple[Article, ...]  # articles whose language was guessed rather than declared
+
+
+def build_snapshot(
+    content_dir: Path | str, *, default_language: str = "en", aliases: Mapping[str, Sequence[str]] | None = None
+) -> Snapshot:
+    """Load, validate and index a content directory (raises ContentError, touching nothing)."""
+    started = time.perf_counter()
+    guesser = _article_language_guesser(default_language, aliases)
+    library = load_library(content_dir, guess_language=guesser)
+    detector = LanguageDetector(_language_samples(library), default=default_language, aliases=aliases)
+    retriever = Retriever(library, {lang: locales.t(lang, "summary_terms") for lang in library.languages})
+    return Snapshot(library, detector, retriever, time.perf_counter() - started)
+
+
+def _language_samples(library: Library) -> dict[str, str]:
+    samples: dict[str, list[str]] = {}
+    for article in library.articles:
+        parts = samples.setdefault(article.lang, [])
+        if sum(map(len, parts)) < DETECTION_SAMPLE_CHARS:
+            parts.append(article.title)
+            parts.extend(s.heading + "\n" + s.text for s in article.sections)
+    return {lang: "\n".join(parts)[:DETECTION_SAMPLE_CHARS] for lang, parts in samples.items()}
+
+
+def _article_language_guesser(default: str, aliases: Mapping[str, Sequence[str]] | None):  # type: ignore[no-untyped-def]
+    """For articles that declare no language: seeded langdetect over all its languages, Malay kept."""
+
+    def guess(text: str) -> str | None:
+        from langdetect import DetectorFactory, detect_langs
+        from langdetect.lang_detect_exception import LangDetectException
+
+        DetectorFactory.seed = 0
+        try:
+            best = detect_langs(text)[0].lang.split("-")[0]
+        except (LangDetectException, IndexError):
+            return None
+        # langdetect has no Malay: an "Indonesian" article is Malay when the operator says so.
+        return next(iter((aliases or {}).get(best, ())), best)
+
+    return guess
+
+
+class AnswerEngine:
+    def __init__(self, snapshot: Snapshot, content_dir: Path | str, *, default_language: str = "en",
+                 aliases: Mapping[str, Sequence[str]] | None = None) -> None:  # fmt: skip
+        self._snapshot = snapshot
+        self.content_dir = Path(content_dir)
+        self.default_language = default_language
+        self.aliases = aliases
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def from_directory(
+        cls, content_dir: Path | str, *, default_language: str = "en",
+        aliases: Mapping[str, Sequence[str]] | None = None,
+    ) -> AnswerEngine:  # fmt: skip
+        snapshot = build_snapshot(content_dir, default_language=default_language, aliases=aliases)
+        return cls(snapshot, content_dir, default_language=default_language, aliases=aliases)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def library(self) -> Library:
+        return self._snapshot.library
+
+    def report(self, snapshot: Snapshot | None = None) -> LoadReport:
+        snap = snapshot or self._snapshot
+        lib = snap.library
+        detected = tuple(a for a in lib.articles if a.lang_source == "detected")
+        return LoadReport(len(lib.articles), lib.languages, lib.section_count, snap.loaded_in, detected)
+
+    def reload(self) -> LoadReport:
+        """Rebuild from disk and swap atomically; on ContentError the current content stays."""
+        with self._reload_lock:  # two admins reloading at once build one after the other
+            snapshot = build_snapshot(
+                self.content_dir, default_language=self.default_language, aliases=self.aliases
+            )
+            self._snapshot = snapshot  # a single reference assignment: atomic for readers
+        return self.report(snapshot)
+
+    def detect(self, text: str, hints: Iterable[str | None] = ()) -> Detection:
+        return self._snapshot.detector.detect(text, hints)
+
+    def answer(self, question: str, *, lang: str | None = None, hints: Iterable[str | None] = ()) -> Answer:
+        """Answer in `lang` when the user pinned one, else in the language the question is written in."""
+        snap = self._snapshot  # one snapshot for the whole answer, even if a reload swaps it meanwhile
+        pinned = snap.detector.resolve(lang)
+        detection = Detection(pinned, "hint") if pinned else snap.detector.detect(question, hints)
+        result = snap.retriever.search(question, detection.lang)
+        best = result.best
+        if result.answered and best is not None:
+            return Answer(
+                question, detection.lang, detection, True, best.article, best.section, best.excerpt,
+                best.coverage, tuple(_ref(m) for m in result.alternatives), (),
+            )  # fmt: skip
+        return Answer(
+            question, detection.lang, detection, False, None, None, (), result.score, (),
+            self.topics(detection.lang, snap),
+        )  # fmt: skip
+
+    def topics(self, lang: str, snapshot: Snapshot | None = None, limit: int = 8) -> tuple[SectionRef, ...]:
+        library = (snapshot or self._snapshot).library
+        refs = [SectionRef(a, s) for a in library.in_language(lang) for s in a.sections]
+        return tuple(refs[:limit])
+
+    def section(self, slug: str, lang: str, index: int) -> SectionRef | None:
+        article = self._snapshot.library.article(slug, lang)
+        if article is None or not 0 <= index < len(article.sections):
+            return None
+        return SectionRef(article, article.sections[index])
+
+
+def _ref(match: Match) -> SectionRef:
+    return SectionRef(match.article, match.section)

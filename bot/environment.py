@@ -1,0 +1,31 @@
+"""All of the program's I/O in one object (after httpie's `Environment`), so tests swap in a fake one."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.settings import Settings
+
+
+@dataclass
+class Environment:
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    settings_factory: Callable[[], Settings] = Settings
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = self.settings_factory()
+        return self._settings
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout, flush=True)
+
+    def err(self, text: str) -> None:
+        print(text, file=self.stderr, flush=True)
