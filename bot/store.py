@@ -1,0 +1,462 @@
+"""Embedded SQLite store: language preferences, the question log, feedback and stats.
+
+Concurrency model: one ``sqlite3`` connection opened with ``check_same_thread=False`` and guarded by a
+``threading.Lock``; every public method is one tiny transaction (WAL, ``synchronous=NORMAL``), so a call
+takes well under a millisecond and may be made directly from async handlers. Callers that want to keep
+even that off the event loop can wrap a call in ``asyncio.to_thread``; the lock makes that safe.
+
+Privacy: only the numeric Telegram user id is kept. The question *text* is stored only when the bot
+declined or answered with low confidence (these are the content gaps worth reviewing); for confident
+answers only the outcome counters are kept. ``purge_older_than`` removes whole rows past retention.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Self
+
+__all__ = [
+    "DATABASE_FILENAME",
+    "MAX_QUESTION_CHARS",
+    "DeclinedCount",
+    "DeclinedQuestion",
+    "LanguageStats",
+    "Stats",
+    "Store",
+    "database_path",
+    "declined_csv",
+    "normalize_question",
+]
+
+DATABASE_FILENAME = "bot.sqlite3"
+MEMORY = ":memory:"
+# Telegram allows 4096 characters; a gap review never needs more than this.
+MAX_QUESTION_CHARS = 1000
+BUSY_TIMEOUT_MS = 5000
+
+Clock = Callable[[], datetime]
+
+# Each entry upgrades the schema by one version; PRAGMA user_version records how many have run.
+# Never edit a released entry: append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """
+        CREATE TABLE user_language (
+            user_id    INTEGER PRIMARY KEY,
+            language   TEXT    NOT NULL,
+            updated_at REAL    NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE question (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            asked_at       REAL    NOT NULL,
+            user_id        INTEGER,
+            chat_kind      TEXT    NOT NULL,
+            language       TEXT    NOT NULL,
+            answered       INTEGER NOT NULL CHECK (answered IN (0, 1)),
+            low_confidence INTEGER NOT NULL CHECK (low_confidence IN (0, 1)),
+            score          REAL    NOT NULL,
+            article        TEXT,
+            heading        TEXT,
+            text           TEXT,
+            normalized     TEXT
+        )
+        """,
+        "CREATE INDEX question_asked_at ON question (asked_at)",
+        "CREATE INDEX question_normalized ON question (normalized) WHERE normalized IS NOT NULL",
+        """
+        CREATE TABLE feedback (
+            question_id INTEGER NOT NULL REFERENCES question (id) ON DELETE CASCADE,
+            user_id     INTEGER NOT NULL,
+            helpful     INTEGER NOT NULL CHECK (helpful IN (0, 1)),
+            voted_at    REAL    NOT NULL,
+            PRIMARY KEY (question_id, user_id)
+        )
+        """,
+        "CREATE INDEX feedback_voted_at ON feedback (voted_at)",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageStats:
+    language: str
+    questions: int
+    answered: int
+
+    @property
+    def answered_rate(self) -> float:
+        return self.answered / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeclinedCount:
+    normalized_text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: datetime | None
+    total_questions: int
+    answered_questions: int
+    low_confidence_questions: int
+    by_language: tuple[LanguageStats, ...]
+    top_declined: tuple[DeclinedCount, ...]
+    feedback_up: int
+    feedback_down: int
+
+    @property
+    def answered_rate(self) -> float:
+        return self.answered_questions / self.total_questions if self.total_questions else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeclinedQuestion:
+    """A question whose text was kept: declined (``answered=False``) or answered with low confidence."""
+
+    id: int
+    asked_at: datetime
+    language: str
+    chat_kind: str
+    question: str
+    answered: bool
+    score: float
+    article: str | None
+    heading: str | None
+
+
+def database_path(data_dir: str | os.PathLike[str]) -> Path:
+    """Where the bot keeps its database inside DATA_DIR."""
+    return Path(data_dir) / DATABASE_FILENAME
+
+
+def normalize_question(text: str) -> str:
+    """Fold case, width and punctuation so near-identical questions group together in stats."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    kept = "".join(char if char.isalnum() else " " for char in folded)
+    return " ".join(kept.split())
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(moment: datetime) -> float:
+    # Naive datetimes are taken as UTC rather than local time, so results do not depend on the host TZ.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+class Store:
+    """Thread-safe store over one SQLite connection. Use ``Store(":memory:")`` in tests."""
+
+    def __init__(self, path: str | os.PathLike[str], *, clock: Clock = _utc_now) -> None:
+        self.path = str(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (see _transaction), never implicit.
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            self._configure(self._conn)
+            self._migrate(self._conn)
+        except BaseException:
+            self._conn.close()
+            self._conn = None
+            raise
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, clock: Clock = _utc_now) -> Self:
+        return cls(path, clock=clock)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._transaction() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- language preference -------------------------------------------------------------------
+
+    def get_language(self, user_id: int) -> str | None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT language FROM user_language WHERE user_id = ?", (user_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_language(self, user_id: int, lang: str) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                """
+                INSERT INTO user_language (user_id, language, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,
+                                                    updated_at = excluded.updated_at
+                """,
+                (user_id, lang, self._now()),
+            )
+
+    # -- question log and feedback -------------------------------------------------------------
+
+    def log_question(
+        self,
+        *,
+        user_id: int | None,
+        chat_kind: str,
+        language: str,
+        question: str,
+        answered: bool,
+        score: float,
+        article: str | None,
+        heading: str | None,
+        low_confidence: bool = False,
+    ) -> int:
+        """Record one question's outcome and return its id (for feedback buttons).
+
+        The text is kept only when the question was declined or ``low_confidence`` is set by the caller.
+        """
+        keep_text = not answered or low_confidence
+        text = question[:MAX_QUESTION_CHARS] if keep_text else None
+        normalized = normalize_question(text) if text is not None else None
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                """
+                INSERT INTO question (asked_at, user_id, chat_kind, language, answered, low_confidence,
+                                      score, article, heading, text, normalized)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    self._now(),
+                    user_id,
+                    chat_kind,
+                    language,
+                    int(answered),
+                    int(low_confidence),
+                    float(score),
+                    article,
+                    heading,
+                    text,
+                    normalized,
+                ),
+            )
+            question_id = cursor.lastrowid
+        if question_id is None:  # cannot happen after a successful INSERT; keeps the type honest
+            raise sqlite3.DatabaseError("INSERT returned no row id")
+        return question_id
+
+    def record_feedback(self, question_id: int, user_id: int, helpful: bool) -> bool:
+        """Record a vote; a second vote by the same user replaces the first.
+
+        Returns False when the question no longer exists (e.g. purged), so the caller can say so.
+        """
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                """
+                INSERT INTO feedback (question_id, user_id, helpful, voted_at)
+                SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM question WHERE id = ?)
+                ON CONFLICT (question_id, user_id) DO UPDATE SET helpful = excluded.helpful,
+                                                                 voted_at = excluded.voted_at
+                """,
+                (question_id, user_id, int(helpful), self._now(), question_id),
+            )
+            return cursor.rowcount > 0
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def stats(self, since: datetime | None = None, *, top_declined: int = 10) -> Stats:
+        start = _timestamp(since) if since is not None else float("-inf")
+        with self._transaction() as conn:
+            total, answered, low_confidence = conn.execute(
+                """
+                SELECT COUNT(*), COALESCE(SUM(answered), 0), COALESCE(SUM(low_confidence), 0)
+                FROM question WHERE asked_at >= ?
+                """,
+                (start,),
+            ).fetchone()
+            by_language = tuple(
+                LanguageStats(language=language, questions=count, answered=answered_count)
+                for language, count, answered_count in conn.execute(
+                    """
+                    SELECT language, COUNT(*), SUM(answered) FROM question WHERE asked_at >= ?
+                    GROUP BY language ORDER BY COUNT(*) DESC, language
+                    """,
+                    (start,),
+                )
+            )
+            declined = tuple(
+                DeclinedCount(normalized_text=text, count=count)
+                for text, count in conn.execute(
+                    """
+                    SELECT normalized, COUNT(*) FROM question
+                    WHERE asked_at >= ? AND answered = 0 AND normalized IS NOT NULL AND normalized != ''
+                    GROUP BY normalized ORDER BY COUNT(*) DESC, normalized LIMIT ?
+                    """,
+                    (start, top_declined),
+                )
+            )
+            up, down = conn.execute(
+                """
+                SELECT COALESCE(SUM(helpful), 0), COALESCE(SUM(1 - helpful), 0)
+                FROM feedback WHERE voted_at >= ?
+                """,
+                (start,),
+            ).fetchone()
+        return Stats(
+            since=since,
+            total_questions=total,
+            answered_questions=answered,
+            low_confidence_questions=low_confidence,
+            by_language=by_language,
+            top_declined=declined,
+            feedback_up=up,
+            feedback_down=down,
+        )
+
+    def export_declined(self, since: datetime | None = None) -> list[DeclinedQuestion]:
+        """Every question whose text was kept (declined or low confidence), oldest first."""
+        start = _timestamp(since) if since is not None else float("-inf")
+        with self._transaction() as conn:
+            rows = conn.execute(
+                """
+                SELECT id, asked_at, language, chat_kind, text, answered, score, article, heading
+                FROM question WHERE asked_at >= ? AND text IS NOT NULL ORDER BY asked_at, id
+                """,
+                (start,),
+            ).fetchall()
+        return [
+            DeclinedQuestion(
+                id=row_id,
+                asked_at=datetime.fromtimestamp(asked_at, UTC),
+                language=language,
+                chat_kind=chat_kind,
+                question=text,
+                answered=bool(answered),
+                score=score,
+                article=article,
+                heading=heading,
+            )
+            for row_id, asked_at, language, chat_kind, text, answered, score, article, heading in rows
+        ]
+
+    # -- retention -----------------------------------------------------------------------------
+
+    def purge_older_than(self, days: int) -> int:
+        """Delete questions (with their text, user id and feedback) older than ``days``; return how many."""
+        if days < 0:
+            raise ValueError(f"retention days must be >= 0, got {days}")
+        cutoff = self._now() - timedelta(days=days).total_seconds()
+        with self._transaction() as conn:
+            cursor = conn.execute("DELETE FROM question WHERE asked_at < ?", (cutoff,))
+            return cursor.rowcount
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return _timestamp(self._clock())
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise sqlite3.ProgrammingError("Store is closed")
+            # IMMEDIATE takes the write lock up front, so a second process waits on busy_timeout
+            # instead of failing mid-transaction; reads inside it see one consistent snapshot.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+    @staticmethod
+    def _configure(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")  # ":memory:" silently stays in "memory" mode
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; commits skip fsync
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"database schema version {current} is newer than this bot supports ({len(MIGRATIONS)})"
+                )
+            for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in statements:
+                    conn.execute(statement)
+                # PRAGMA takes no bound parameters; version is an int we computed.
+                conn.execute(f"PRAGMA user_version = {version}")
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+
+def _spreadsheet_safe(cell: str) -> str:
+    # A leading = + - @ (or tab/CR) makes Excel/Sheets evaluate the cell as a formula (CSV injection).
+    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
+
+
+DECLINED_CSV_HEADER = (
+    "id",
+    "asked_at",
+    "language",
+    "chat_kind",
+    "outcome",
+    "score",
+    "article",
+    "heading",
+    "question",
+)
+
+
+def declined_csv(questions: Iterable[DeclinedQuestion]) -> str:
+    """Render questions as RFC 4180 CSV that is also safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(DECLINED_CSV_HEADER)
+    safe = _spreadsheet_safe
+    for item in questions:
+        writer.writerow(
+            (
+                item.id,
+                item.asked_at.isoformat(timespec="seconds"),
+                safe(item.language),
+                safe(item.chat_kind),
+                "low_confidence" if item.answered else "declined",
+                f"{item.score:.3f}",  # our own number, not user text: left numeric
+                safe(item.article or ""),
+                safe(item.heading or ""),
+                safe(item.question),
+            )
+        )
+    return buffer.getvalue()
