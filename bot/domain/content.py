@@ -298,9 +298,7 @@ def _language_of(
 _MARKDOWN = MarkdownIt("commonmark")
 
 
-def _parse_body(
-    body: str, first_line: int, path: Path, problems: list[Problem]
-) -> tuple[str, list[Section]]:
+def _parse_body(body: str, first_line: int, path: Path, problems: list[Problem]) -> tuple[str, list[Section]]:
     title = ""
     sections: list[Section] = []
     heading: str | None = None

@@ -58,7 +58,10 @@ class LoadReport:
 
 
 def build_snapshot(
-    content_dir: Path | str, *, default_language: str = "en", aliases: Mapping[str, Sequence[str]] | None = None
+    content_dir: Path | str,
+    *,
+    default_language: str = "en",
+    aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> Snapshot:
     """Load, validate and index a content directory (raises ContentError, touching nothing)."""
     started = time.perf_counter()

@@ -164,7 +164,9 @@ class LanguageDetector:
         votes: Counter[str] = Counter()
         for ch in set(letters):
             owners = [lang for lang in candidates if self._letters[lang].get(ch, 0.0) >= LETTER_SHARE]
-            if len(owners) == 1 and all(ch not in self._letters[lang] for lang in candidates if lang != owners[0]):
+            if len(owners) == 1 and all(
+                ch not in self._letters[lang] for lang in candidates if lang != owners[0]
+            ):
                 votes[owners[0]] += 1
         if len(votes) == 1:
             return next(iter(votes))

@@ -84,7 +84,10 @@ def render_text(answer: Answer, links: LinkResolver) -> str:
     if resolved:
         lines += ["", t(lang, "links") + ":"] + [f"• {text}: {url}" for text, url in resolved]
     if answer.alternatives:
-        lines += ["", t(lang, "other_sections") + ": " + " · ".join(r.section.heading for r in answer.alternatives)]
+        lines += [
+            "",
+            t(lang, "other_sections") + ": " + " · ".join(r.section.heading for r in answer.alternatives),
+        ]
     return "\n".join(lines)
 
 
@@ -146,14 +149,18 @@ def render_html(answer: Answer, links: LinkResolver, *, limit: int = TELEGRAM_LI
 def section_html(ref: SectionRef, links: LinkResolver, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A whole section (used when a user opens one from a button or a deep link)."""
     lang = ref.article.lang
-    fragments = [f"<b>{escape(ref.section.heading)}</b>\n<i>{escape(t(lang, 'source', title=ref.article.title))}</i>"]
+    fragments = [
+        f"<b>{escape(ref.section.heading)}</b>\n<i>{escape(t(lang, 'source', title=ref.article.title))}</i>"
+    ]
     fragments += [piece for block in ref.section.blocks for piece in block_html(block, links, limit)]
     return pack(fragments, limit)
 
 
 def block_html(block: Block, links: LinkResolver, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """One block as one or more balanced HTML fragments, split between words when too long."""
-    prefix, suffix = {"item": ("• ", ""), "quote": ("<blockquote>", "</blockquote>")}.get(block.kind, ("", ""))
+    prefix, suffix = {"item": ("• ", ""), "quote": ("<blockquote>", "</blockquote>")}.get(
+        block.kind, ("", "")
+    )
     room = limit - utf16_length(prefix) - utf16_length(suffix)
     pieces: list[str] = []
     current = ""

@@ -14,6 +14,7 @@ How it works, per content language:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -28,16 +29,22 @@ from bot.domain.text import Analyzer, analyzer_for, fold, words
 
 K1, B = 1.2, 0.75
 HEADING_WEIGHT = 1.5
+DESCRIPTION_WEIGHT = 0.5  # a tie-breaker towards the introduction, not a rival to the body text
+PASSAGE_WEIGHTS = {-1: HEADING_WEIGHT, -2: DESCRIPTION_WEIGHT}
 PREFIX_WEIGHT = 0.5  # a shared prefix is weaker evidence than a shared stem
 OTHER_PASSAGES_SHARE = 0.25
 STOPWORD_DF_SHARE = 0.2  # a listed stop word is ignored when this common in the content (or absent)
 STOPWORD_WEIGHT = 0.3  # lists mix function words with content words ("jualan"): keep the latter, lightly
+NAME_WEIGHT = 0.3
 FUZZY_CUTOFF = 82  # rapidfuzz ratio for a misspelt word to count as the content's word
 CANDIDATES = 8
 # Calibrated on dev.tsv (`python -m bot eval --calibrate`): a question that names the article's topic
 # (a word of its title, description or keywords) needs less of itself covered than one that does not.
-MIN_COVERAGE = 0.55
+# Two or more words the content has never seen, and none of its topic, is how off-topic questions look
+# ("car tyre", "prime minister"): those need most of themselves covered.
+MIN_COVERAGE = 0.35
 MIN_COVERAGE_ON_TOPIC = 0.3
+MIN_COVERAGE_UNKNOWN_WORDS = 0.6
 SUMMARY_SOURCE_MIN = 0.2  # a highlight bullet is credited to a body section this similar to it
 MAX_EXCERPT_CHARS = 700
 _SENTENCE_END = regex.compile(r"(?<=[.!?।؟])\s+")
@@ -48,7 +55,7 @@ class Passage:
     article: int
     section: int  # the section this passage belongs to
     credit: int  # the section its score counts for (a highlight bullet counts for its source)
-    block: int  # -1 for the heading
+    block: int  # -1 for the heading, -2 for the article's description
     kind: str
 
 
@@ -60,10 +67,14 @@ class Match:
     coverage: float
     excerpt: tuple[Block, ...]
     on_topic: bool = False  # the question names the article's topic
+    unknown_words: int = 0  # informative words found nowhere in this language's content
 
     @property
     def confident(self) -> bool:
-        needed = MIN_COVERAGE_ON_TOPIC if self.on_topic else MIN_COVERAGE
+        if self.on_topic:
+            needed = MIN_COVERAGE_ON_TOPIC
+        else:
+            needed = MIN_COVERAGE_UNKNOWN_WORDS if self.unknown_words >= 2 else MIN_COVERAGE
         return self.score > 0 and self.coverage >= needed
 
 
@@ -83,6 +94,8 @@ class QueryWord:
     surface: str
     keys: tuple[str, ...]
     weight: float  # IDF of its stem: rare words say more about what is asked
+    factor: float = 1.0  # less for listed stop words
+    known: bool = True  # the content has this word (or a close spelling of it)
 
 
 class LanguageIndex:
@@ -100,7 +113,7 @@ class LanguageIndex:
         self.section_passages: list[tuple[int, int]] = []  # section id -> its passages' id range
         for a, article in enumerate(self.articles):
             first = len(self.sections)
-            for s, section in enumerate(article.sections):
+            for s in range(len(article.sections)):
                 section_ids[(a, s)] = len(self.sections)
                 self.sections.append((a, s))
             sources = self._summary_sources(article, first)
@@ -109,7 +122,13 @@ class LanguageIndex:
                 heading = section.heading + (" " + summary_terms if section.is_summary else "")
                 keys: set[str] = set()
                 first_passage = len(self.passages)
-                texts = [(heading, -1, "heading")] + [(b.text, i, b.kind) for i, b in enumerate(section.blocks)]
+                texts = [(heading, -1, "heading")] + [
+                    (b.text, i, b.kind) for i, b in enumerate(section.blocks)
+                ]
+                if s == 0 and article.description:
+                    # The front-matter description summarises the introduction: a question that only
+                    # names the topic ("what is inside sales?") lands on the first section through it.
+                    texts.append((article.title + ". " + article.description, -2, "description"))
                 for text, block_index, kind in texts:
                     terms = Counter(analyzer.terms(text))
                     keys.update(terms)
@@ -118,19 +137,25 @@ class LanguageIndex:
                     passage_terms.append(terms)
                 self.section_keys.append(frozenset(keys))
                 self.section_passages.append((first_passage, len(self.passages)))
-                self.section_words.append(sorted({fold(w) for w in words(section.heading + " " + section.text)}))
+                self.section_words.append(
+                    sorted({fold(w) for w in words(section.heading + " " + section.text)})
+                )
         self._build_postings(passage_terms)
         self.surface_df: Counter[str] = Counter()
-        for a, article in enumerate(self.articles):
+        for article in self.articles:
             for section in article.sections:
                 for text in (section.heading, *(b.text for b in section.blocks)):
                     self.surface_df.update(set(words(text)))
+        # A word whose stem is a function word's ("أغير" -> "غير") is as uninformative as one.
+        self.stopword_keys = frozenset(analyzer.keys(w)[0] for w in analyzer.stopwords)
+        self.foreign_names: frozenset[str] = frozenset()
+        self.title_keys = [frozenset(analyzer.terms(a.title)) for a in self.articles]
         self.topic_keys = [
             frozenset(analyzer.terms(" ".join((a.title, a.description, *a.keywords)))) for a in self.articles
         ]
         self.passage_section = np.array([p.credit for p in self.passages], dtype=np.int32)
         self.passage_weight = np.array(
-            [HEADING_WEIGHT if p.block < 0 else 1.0 for p in self.passages], dtype=np.float32
+            [PASSAGE_WEIGHTS.get(p.block, 1.0) for p in self.passages], dtype=np.float32
         )
         self._vocabulary_by_length: dict[int, list[str]] = defaultdict(list)
         for word in {w for ws in self.section_words for w in ws}:
@@ -168,7 +193,9 @@ class LanguageIndex:
                 tfs[term].append(tf * (K1 + 1) / (tf + norm))
         n = len(passage_terms)
         self.passage_count = n
-        self.postings = {t: (np.array(ids[t], dtype=np.int32), np.array(tfs[t], dtype=np.float32)) for t in ids}
+        self.postings = {
+            t: (np.array(ids[t], dtype=np.int32), np.array(tfs[t], dtype=np.float32)) for t in ids
+        }
         self.idf = {t: math.log(1 + (n - len(ids[t]) + 0.5) / (len(ids[t]) + 0.5)) for t in ids}
         # An unknown word weighs as much as the rarest known one: it may be a synonym the content lacks.
         self.unknown_idf = math.log(1 + (n - 0.5) / 1.5)
@@ -176,6 +203,15 @@ class LanguageIndex:
     # -- querying -------------------------------------------------------------------------------------
 
     def query_words(self, question: str) -> list[QueryWord]:
+        informative = self._informative_words(question)
+        if informative:
+            return informative
+        # Nothing but the topic's own common words ("Jualan dalaman tu apa?"): the question is the topic
+        # itself, so let those words speak (the description steers it to the introduction).
+        known = {self.analyzer.keys(t) for t in words(question)}
+        return [QueryWord(k[0][2:], k, self.idf[k[0]]) for k in known if k[0] in self.postings]
+
+    def _informative_words(self, question: str) -> list[QueryWord]:
         result: list[QueryWord] = []
         seen: set[str] = set()
         for token in words(question):
@@ -183,26 +219,36 @@ class LanguageIndex:
             if keys[0] in seen:
                 continue
             seen.add(keys[0])
-            listed = token in self.analyzer.stopwords
+            listed = token in self.analyzer.stopwords or keys[0] in self.stopword_keys
             surface_df = self.surface_df.get(token, 0)
-            if listed and (surface_df == 0 or surface_df > STOPWORD_DF_SHARE * self.passage_count):
+            common = surface_df == 0 or surface_df > STOPWORD_DF_SHARE * self.passage_count or len(token) < 3
+            if token in self.analyzer.question_words or (listed and common):
                 continue  # a function word ("mengapa", "the"): says nothing about the topic
             known = keys[0] in self.postings
             if not known and len(token) <= 2:
                 continue  # short unknown tokens are particles and abbreviations ("tu", "ya")
             if not known and not any(k in self.postings for k in keys[1:]):
                 keys = self._fuzzy_keys(token) or keys
-            weight = self.idf.get(keys[0], self.unknown_idf) * (STOPWORD_WEIGHT if listed else 1.0)
-            result.append(QueryWord(token, keys, weight))
+            factor = STOPWORD_WEIGHT if listed else 1.0
+            name = not known and fold(token) in self.foreign_names
+            if name:
+                factor = NAME_WEIGHT  # a name the translations spell, this language transliterates
+            weight = self.idf.get(keys[0], self.unknown_idf) * factor
+            found = name or any(k in self.postings for k in keys)
+            result.append(QueryWord(token, keys, weight, factor, found))
         return result
 
     def _fuzzy_keys(self, token: str) -> tuple[str, ...] | None:
         folded = fold(token)
-        if len(folded) < 4:
+        if len(folded) < 5:  # short words are one letter away from too many others
             return None
-        pool = [w for n in range(len(folded) - 2, len(folded) + 3) for w in self._vocabulary_by_length.get(n, ())]
+        pool = [
+            w for n in range(len(folded) - 2, len(folded) + 3) for w in self._vocabulary_by_length.get(n, ())
+        ]
         found = process.extractOne(folded, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        return self.analyzer.keys(found[0]) if found else None
+        if found is None or found[0] in self.analyzer.stopwords:
+            return None
+        return self.analyzer.keys(found[0])
 
     def search(self, question: str, limit: int = 4) -> SearchResult:
         query = self.query_words(question)
@@ -213,7 +259,7 @@ class LanguageIndex:
             for i, key in enumerate(word.keys):
                 posting = self.postings.get(key)
                 if posting is not None:
-                    boost = 1.0 if i == 0 else PREFIX_WEIGHT
+                    boost = (1.0 if i == 0 else PREFIX_WEIGHT) * word.factor
                     passage_scores[posting[0]] += self.idf[key] * boost * posting[1]
         passage_scores *= self.passage_weight
         section_best = np.zeros(len(self.sections), dtype=np.float32)
@@ -229,9 +275,23 @@ class LanguageIndex:
             reverse=True,
         )
         best = ranked[0]
+        if self._names_only_title(query, best):  # "what is <topic>?": the introduction answers it
+            best = self._rerank(self._first_section(best), float(section_scores.max()), query, passage_scores)
+            ranked = [best] + [m for m in ranked if m.section is not best.section]
         answered = best.confident
         alternatives = tuple(m for m in ranked[1:limit] if m.score > 0 and m.coverage > 0)
         return SearchResult(answered, best, alternatives)
+
+    def _article_number(self, match: Match) -> int:
+        return next(i for i, a in enumerate(self.articles) if a is match.article)
+
+    def _names_only_title(self, query: list[QueryWord], match: Match) -> bool:
+        title = self.title_keys[self._article_number(match)]
+        return all(word.keys[0] in title for word in query)
+
+    def _first_section(self, match: Match) -> int:
+        article = self._article_number(match)
+        return next(sid for sid, (a, _) in enumerate(self.sections) if a == article)
 
     def _rerank(self, sid: int, score: float, query: list[QueryWord], passage_scores: np.ndarray) -> Match:
         keys = self.section_keys[sid]
@@ -254,7 +314,8 @@ class LanguageIndex:
         article = self.articles[a]
         on_topic = any(k in self.topic_keys[a] for word in query for k in word.keys[:1])
         excerpt = self._excerpt(sid, query, passage_scores)
-        return Match(article, article.sections[s], score, coverage, excerpt, on_topic)
+        unknown = sum(1 for word in query if not word.known)
+        return Match(article, article.sections[s], score, coverage, excerpt, on_topic, unknown)
 
     def _excerpt(self, sid: int, query: list[QueryWord], passage_scores: np.ndarray) -> tuple[Block, ...]:
         a, s = self.sections[sid]
@@ -277,14 +338,18 @@ class LanguageIndex:
             return block
         wanted = {k for w in query for k in w.keys}
         bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-        sentences = list(zip(bounds, bounds[1:], strict=False))
+        sentences = list(itertools.pairwise(bounds))
         hits = [len(wanted.intersection(self.analyzer.terms(text[a:b]))) for a, b in sentences]
         best = max(range(len(sentences)), key=lambda i: hits[i])
         start, end = sentences[best]
         left, right = best - 1, best + 1
         while True:  # grow around the best sentence while it fits, preferring sentences that match
             options = [i for i in (left, right) if 0 <= i < len(sentences)]
-            options = [i for i in options if max(end, sentences[i][1]) - min(start, sentences[i][0]) <= MAX_EXCERPT_CHARS]
+            options = [
+                i
+                for i in options
+                if max(end, sentences[i][1]) - min(start, sentences[i][0]) <= MAX_EXCERPT_CHARS
+            ]
             if not options:
                 break
             pick = max(options, key=lambda i: (hits[i], -i))
@@ -317,6 +382,14 @@ class Retriever:
             lang: LanguageIndex(library.in_language(lang), analyzer_for(lang), terms.get(lang, ""))
             for lang in library.languages
         }
+        # Translations keep names in Latin ("State Farm", "PayScale") where one language may transliterate
+        # them: a question using the Latin name is not off-topic for missing it here.
+        latin = {
+            w for index in self.indexes.values() for w in index.surface_df if w.isascii() and w.isalpha()
+        }
+        for index in self.indexes.values():
+            if any(not w.isascii() for w in list(index.surface_df)[:50]):
+                index.foreign_names = frozenset(latin - set(index.surface_df))
 
     def search(self, question: str, lang: str, limit: int = 4) -> SearchResult:
         index = self.indexes.get(lang)

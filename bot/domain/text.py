@@ -31,6 +31,10 @@ SNOWBALL_NAMES = {
     "es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }  # fmt: skip
 PREFIX_LENGTH = 5
+SHORT_PREFIX_SCRIPTS = ("\u0600", "\u0900")  # Arabic and Devanagari pack more into a character
+_ARABIC_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال")
+# Function words of languages close enough to share them (Malay and Indonesian).
+STOPWORD_SIBLINGS = {"ms": ("id",), "id": ("ms",), "nb": ("no",), "nn": ("no",)}
 
 
 def normalize(text: str) -> str:
@@ -42,7 +46,8 @@ def normalize(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(normalize(text))
+    found: list[str] = _WORD.findall(normalize(text))
+    return found
 
 
 def fold(word: str) -> str:
@@ -57,24 +62,33 @@ def fold(word: str) -> str:
 class Analyzer:
     """Turns text in one language into index keys: stems ('w:') and folded prefixes ('p:')."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, question_words: Iterable[str] = ()) -> None:
         self.lang = lang
         name = SNOWBALL_NAMES.get(lang)
         self._stemmer = snowballstemmer.stemmer(name) if name else None
-        self.stopwords: frozenset[str] = frozenset(
-            normalize(w) for w in (stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else ())
-        )
+        listed = [w for code in (lang, *STOPWORD_SIBLINGS.get(lang, ())) for w in _stopword_list(code)]
+        # Question frames ("what is", "why", "article") never say what is asked about, even where a
+        # heading uses them ("What is inside sales?"); document stop lists mix in content words.
+        self.question_words: frozenset[str] = frozenset(w for text in question_words for w in words(text))
+        self.stopwords: frozenset[str] = self.question_words | frozenset(w for t in listed for w in words(t))
         self.stem = lru_cache(maxsize=200_000)(self._stem)
+        self.keys = lru_cache(maxsize=200_000)(self._keys)
 
     def _stem(self, word: str) -> str:
+        if self.lang == "ar":  # Snowball stems "المبيعات" and "مبيعات" apart; strip the article first
+            for proclitic in _ARABIC_PROCLITICS:
+                if word.startswith(proclitic) and len(word) - len(proclitic) >= 3:
+                    word = word[len(proclitic) :]
+                    break
         stem = self._stemmer.stemWord(word) if self._stemmer else word
         return fold(stem) or word
 
-    def keys(self, word: str) -> tuple[str, ...]:
+    def _keys(self, word: str) -> tuple[str, ...]:
+        """The stem, plus a prefix of it that still meets other derivations ("покупка"/"покупатели")."""
         stem = self.stem(word)
-        folded = fold(word)
-        if len(folded) > PREFIX_LENGTH + 1:
-            return ("w:" + stem, "p:" + folded[:PREFIX_LENGTH])
+        length = PREFIX_LENGTH - 1 if stem[:1] >= SHORT_PREFIX_SCRIPTS[0] else PREFIX_LENGTH
+        if len(stem) > length:
+            return ("w:" + stem, "p:" + stem[:length])
         return ("w:" + stem,)
 
     def terms(self, text: str) -> list[str]:
@@ -84,6 +98,13 @@ class Analyzer:
         return [self.stem(token) for token in tokens]
 
 
+def _stopword_list(lang: str) -> Iterable[str]:
+    return stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else ()
+
+
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
-    return Analyzer(lang)
+    from bot import locales  # question words ("why", "how much") that document stop lists lack
+
+    frames = locales.t(lang, "question_words").split() if locales.has(lang, "question_words") else ()
+    return Analyzer(lang, frames)
