@@ -87,9 +87,9 @@ class Analyzer:
         """The stem, plus a prefix of it that still meets other derivations ("покупка"/"покупатели")."""
         stem = self.stem(word)
         length = PREFIX_LENGTH - 1 if stem[:1] >= SHORT_PREFIX_SCRIPTS[0] else PREFIX_LENGTH
-        if len(stem) > length:
-            return ("w:" + stem, "p:" + stem[:length])
-        return ("w:" + stem,)
+        if len(stem) < 3:
+            return ("w:" + stem,)
+        return ("w:" + stem, "p:" + stem[:length])
 
     def terms(self, text: str) -> list[str]:
         return [key for word in words(text) for key in self.keys(word)]
