@@ -1,0 +1,163 @@
+"""The one wiring module (after python-telegram-bot's rules-bot): settings + engine + store -> an
+Application with its handlers, and `run()` for `python -m bot run` (long polling, or webhook mode when
+WEBHOOK_URL is set). Behaviour lives in bot/telegram/handlers; this file only connects things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import sqlite3
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken
+from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.request import BaseRequest
+
+from bot.domain.engine import AnswerEngine
+from bot.environment import Environment
+from bot.logs import configure_logging
+from bot.settings import DEFAULT_API_BASE_URL, Settings
+from bot.store import Store, database_path
+from bot.telegram import handlers
+from bot.telegram.commands import register_commands
+from bot.telegram.context import SERVICES_KEY, Services
+from bot.telegram.ratelimit import UserRateLimiter
+
+logger = logging.getLogger(__name__)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+# Only what a handler uses: Telegram then does not even deliver channel posts or edits.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT]
+RATE_LIMIT_RETRIES = 3  # AIORateLimiter: how often a 429 is waited out before giving up
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret
+
+NO_TOKEN_MESSAGE = """\
+TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.
+
+To get a token, open a chat with @BotFather in Telegram (https://t.me/BotFather), send /newbot and follow
+the steps; then set it in the environment or in a .env file:
+
+    TELEGRAM_BOT_TOKEN=123456789:AA...
+
+To try the answers without Telegram:
+
+    python -m bot ask "What is inside sales?"
+"""
+
+
+def file_url_for(base_url: str) -> str:
+    """The file download base matching an API base: .../bot -> .../file/bot (as PTB's defaults)."""
+    head, sep, tail = base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{tail}" if sep else base_url
+
+
+def build_application(
+    settings: Settings,
+    engine: AnswerEngine,
+    store: Store,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    rate_limiter: bool = True,
+) -> App:
+    """An Application ready to run; `request`/`base_url` let tests talk to a fake or local API."""
+    token = settings.token
+    if not token:
+        raise ValueError(NO_TOKEN_MESSAGE)
+    api = base_url or settings.telegram_api_base_url or DEFAULT_API_BASE_URL
+    files = base_file_url or settings.telegram_api_base_file_url or file_url_for(api)
+    defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+    builder: Any = (
+        Application.builder().token(token).base_url(api).base_file_url(files).defaults(defaults)
+        .post_init(_post_init)
+    )  # fmt: skip
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(get_updates_request or request)
+    app: App = builder.build()
+    limiter = UserRateLimiter(settings.user_rate_limit, settings.user_rate_window_seconds)
+    app.bot_data[SERVICES_KEY] = Services(settings, engine, store, limiter, settings.bot_username)
+    handlers.register(app)
+    return app
+
+
+async def _post_init(app: App) -> None:
+    svc: Services = app.bot_data[SERVICES_KEY]
+    settings = svc.settings
+    svc.set_bot_username(settings.bot_username or app.bot.username)
+    try:
+        purged = await asyncio.to_thread(svc.store.purge_older_than, settings.retention_days)
+        if purged:
+            logger.info("purged %d questions older than %d days", purged, settings.retention_days)
+    except sqlite3.Error:
+        logger.warning("could not purge old questions", exc_info=True)
+    await register_commands(
+        app.bot,
+        languages=svc.engine.library.languages,
+        admin_ids=settings.admin_user_ids,
+        default_language=settings.default_language,
+    )
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for Application.run_webhook: PTB's own server on WEBHOOK_LISTEN:WEBHOOK_PORT, serving
+    the path of WEBHOOK_URL and checking Telegram's secret token header on every request."""
+    if not settings.webhook_url:
+        raise ValueError("WEBHOOK_URL is not set")
+    url = urlsplit(settings.webhook_url)
+    if url.scheme not in ("https", "http") or not url.netloc:
+        raise ValueError("WEBHOOK_URL must be an absolute https:// URL")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else secrets.token_urlsafe(32)
+    if not _SECRET_TOKEN.match(secret):
+        raise ValueError("WEBHOOK_SECRET may only use A-Z, a-z, 0-9, '_' and '-' (at most 256 characters)")
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": url.path.strip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret,
+        "allowed_updates": ALLOWED_UPDATES,
+    }
+
+
+def run(settings: Settings, env: Environment) -> int:
+    """`python -m bot run`: 0 after a normal stop, 2 when the bot cannot start for want of settings."""
+    token = settings.token
+    if not token:
+        env.err(NO_TOKEN_MESSAGE)
+        return 2
+    webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    configure_logging(settings.log_level, token, settings.log_json, extra_secrets=[s for s in [webhook_secret] if s])
+    try:
+        options = webhook_options(settings) if settings.webhook_url else None
+    except ValueError as exc:
+        env.err(str(exc))
+        return 2
+    from bot.cli import make_engine  # the command line's loader: one way to build the engine
+
+    engine = make_engine(settings)  # a ContentError here is reported by the command line (exit 1)
+    store = Store.open(database_path(settings.data_dir))
+    try:
+        app = build_application(settings, engine, store)
+        if options is not None:
+            logger.info("starting (webhook on %s:%s)", options["listen"], options["port"])
+            app.run_webhook(**options)
+        else:
+            logger.info("starting (long polling)")
+            app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=settings.poll_interval)
+    except InvalidToken:
+        env.err("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots -> API Token).")
+        return 2
+    finally:
+        store.close()
+    return 0
