@@ -24,9 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ask = commands.add_parser("ask", help="answer a question from the command line (no Telegram needed)")
-    ask.add_argument(
-        "question", nargs="+", help="the question, or '-' to read one question per line from stdin"
-    )
+    ask.add_argument("question", nargs="+", help="the question, or '-' to read one question per line from stdin")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer, one per line")
     ask.add_argument("--lang", help="answer in this language instead of detecting it (ISO 639-1)")
     ask.add_argument("--content", type=Path, help="content directory (default: $CONTENT_DIR or content/)")
@@ -48,9 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="also generate and measure a synthetic corpus of this many articles per language",
     )
-    bench.add_argument(
-        "--questions", type=Path, help="question TSV (default: ../shared/eval/dev.tsv if present)"
-    )
+    bench.add_argument("--questions", type=Path, help="question TSV (default: ../shared/eval/dev.tsv if present)")
     bench.add_argument("--repeat", type=int, default=20, help="passes over the questions")
     return parser
 
@@ -95,9 +91,7 @@ def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEn
 def _ask(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
     engine = make_engine(settings, args.content)  # loaded once, however many questions follow
     links = LinkResolver(engine.library.slugs, settings.bot_username, settings.link_base_url)
-    questions = (
-        (line.strip() for line in env.stdin) if args.question == ["-"] else iter([" ".join(args.question)])
-    )
+    questions = (line.strip() for line in env.stdin) if args.question == ["-"] else iter([" ".join(args.question)])
     for question in questions:
         if not question and args.question == ["-"]:
             continue
@@ -120,9 +114,7 @@ def _check_content(directory: Path, settings: Settings, env: Environment) -> int
         f"languages: {', '.join(report.languages)} (loaded and indexed in {time.perf_counter() - started:.2f} s)"
     )
     for article in report.detected:
-        env.out(
-            f"note: {article.path}: language not declared, detected as {article.lang!r}; set 'lang' to be sure"
-        )
+        env.out(f"note: {article.path}: language not declared, detected as {article.lang!r}; set 'lang' to be sure")
     return 0
 
 

@@ -109,9 +109,7 @@ def test_real_httpx_request_log_is_redacted() -> None:
 @pytest.mark.usefixtures("restore_logging")
 def test_httpx_direct_record_is_redacted() -> None:
     output = configured("DEBUG")
-    logging.getLogger("httpx").info(
-        'HTTP Request: %s %s "%s %d %s"', "POST", httpx.URL(API_URL), "HTTP/1.1", 200, "OK"
-    )
+    logging.getLogger("httpx").info('HTTP Request: %s %s "%s %d %s"', "POST", httpx.URL(API_URL), "HTTP/1.1", 200, "OK")
     assert "HTTP Request: POST" in output.getvalue()
     assert_no_token(output.getvalue())
 
@@ -192,8 +190,7 @@ def test_log_update_key_value_line() -> None:
     line = output.getvalue().strip()
     assert "\n" not in line
     assert line.endswith(
-        "update update_id=1001 kind=message chat_kind=private language=de answered=true "
-        "score=0.812 latency_ms=42.4"
+        "update update_id=1001 kind=message chat_kind=private language=de answered=true score=0.812 latency_ms=42.4"
     )
 
 

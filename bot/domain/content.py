@@ -215,7 +215,7 @@ def _load_article(
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the opening '---'
+        line = mark.line + 1 if mark is not None else 1  # 0-based within text that starts at '---'
         problem(line, f"front matter is not valid YAML: {getattr(exc, 'problem', None) or exc}")
         return None
     meta: dict[str, Any] = dict(post.metadata) if isinstance(post.metadata, dict) else {}
@@ -233,7 +233,7 @@ def _load_article(
         problem(body_line, "no sections: the article needs at least one '## ' heading with text under it")
     slug = _meta_str(meta, "slug", path, problems) or _slug_from_path(path)
     if not _SLUG.match(slug):
-        problem(1, f"invalid slug {slug!r}: use letters, digits, '-' and '_' (at most 64)")
+        problem(_key_line(path, "slug"), f"invalid slug {slug!r}: use letters, digits, '-' and '_' (at most 64)")
     lang, lang_source = _language_of(path, root, meta, problems)
     if lang is None:
         guessed = guess_language(title + "\n" + body) if guess_language else None
@@ -258,12 +258,22 @@ def _load_article(
     )
 
 
+def _key_line(path: Path, key: str) -> int:
+    """The line of `key:` in the file's front matter (1 when it cannot be found)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    pattern = regex.compile(rf"^\s*{regex.escape(key)}\s*:")
+    return next((n for n, line in enumerate(lines[1:], start=2) if pattern.match(line)), 1)
+
+
 def _meta_str(meta: dict[str, Any], key: str, path: Path, problems: list[Problem]) -> str | None:
     value = meta.get(key)
     if value is None:
         return None
     if not isinstance(value, str | int | float):
-        problems.append(Problem(path, 1, f"front matter '{key}' must be text"))
+        problems.append(Problem(path, _key_line(path, key), f"front matter '{key}' must be text"))
         return None
     return str(value).strip()
 
@@ -282,7 +292,8 @@ def _language_of(
         code = str(declared).strip().lower().replace("_", "-").split("-")[0]
         if _LANG_CODE.match(code):
             return code, "front matter"
-        problems.append(Problem(path, 1, f"front matter 'lang' must be an ISO 639-1 code, got {declared!r}"))
+        message = f"front matter 'lang' must be an ISO 639-1 code, got {declared!r}"
+        problems.append(Problem(path, _key_line(path, "lang"), message))
         return None, "front matter"
     suffix = path.stem.rpartition(".")[2] if "." in path.stem else ""
     if _LANG_CODE.match(suffix):

@@ -134,9 +134,7 @@ class AnswerEngine:
     def reload(self) -> LoadReport:
         """Rebuild from disk and swap atomically; on ContentError the current content stays."""
         with self._reload_lock:  # two admins reloading at once build one after the other
-            snapshot = build_snapshot(
-                self.content_dir, default_language=self.default_language, aliases=self.aliases
-            )
+            snapshot = build_snapshot(self.content_dir, default_language=self.default_language, aliases=self.aliases)
             self._snapshot = snapshot  # a single reference assignment: atomic for readers
         return self.report(snapshot)
 

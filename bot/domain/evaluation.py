@@ -35,9 +35,7 @@ class Outcome:
         if self.case.sections is None:
             return not self.answer.answered
         return (
-            self.answer.answered
-            and self.answer.section is not None
-            and self.answer.section.index in self.case.sections
+            self.answer.answered and self.answer.section is not None and self.answer.section.index in self.case.sections
         )
 
 
@@ -105,7 +103,5 @@ def format_report(report: Report) -> str:
         want = "decline" if c.sections is None else "section " + ",".join(map(str, sorted(c.sections)))
         got = f"section {a.section.index} ({a.section.heading})" if a.answered and a.section else "declined"
         lang = "" if o.language_ok else f" LANGUAGE {a.language} ({a.detection.method}) not {c.lang};"
-        lines.append(
-            f"  line {c.line} [{c.lang}]{lang} want {want}, got {got}, score {a.score:.2f}: {c.question}"
-        )
+        lines.append(f"  line {c.line} [{c.lang}]{lang} want {want}, got {got}, score {a.score:.2f}: {c.question}")
     return "\n".join(lines)

@@ -136,7 +136,10 @@ class LanguageDetector:
         if len(candidates) == 1:
             return Detection(candidates[0], "script")
         if not candidates or len(letters) < MIN_LETTERS_TO_DETECT:
-            return self._from_hints(hints, candidates or list(self.languages))
+            # Latin letters alone ("AA-ISP?", "B2B") are names every language writes: any hint goes.
+            short_latin = script == "LATIN" and len(letters) < MIN_LETTERS_TO_DETECT
+            pool = list(self.languages) if short_latin or not candidates else candidates
+            return self._from_hints(hints, pool, prefer=candidates)
         by_letters = self._by_letters(letters, candidates)
         if by_letters:
             return Detection(by_letters, "letters")
@@ -148,11 +151,11 @@ class LanguageDetector:
             return Detection(guess, "langdetect")
         return self._from_hints(hints, candidates)
 
-    def _from_hints(self, hints: list[str], candidates: list[str]) -> Detection:
+    def _from_hints(self, hints: list[str], candidates: list[str], prefer: Sequence[str] = ()) -> Detection:
         for hint in hints:
             if hint in candidates:
                 return Detection(hint, "hint")
-        return Detection(self._fallback(candidates), "default")
+        return Detection(self._fallback(list(prefer) or candidates), "default")
 
     def _fallback(self, candidates: list[str]) -> str:
         pool = candidates or list(self.languages)
@@ -164,9 +167,7 @@ class LanguageDetector:
         votes: Counter[str] = Counter()
         for ch in set(letters):
             owners = [lang for lang in candidates if self._letters[lang].get(ch, 0.0) >= LETTER_SHARE]
-            if len(owners) == 1 and all(
-                ch not in self._letters[lang] for lang in candidates if lang != owners[0]
-            ):
+            if len(owners) == 1 and all(ch not in self._letters[lang] for lang in candidates if lang != owners[0]):
                 votes[owners[0]] += 1
         if len(votes) == 1:
             return next(iter(votes))

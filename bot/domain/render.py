@@ -38,9 +38,15 @@ class LinkResolver:
     def resolve(self, href: str | None) -> str | None:
         if not href:
             return None
-        parts = urlsplit(href.strip())
+        try:
+            parts = urlsplit(href.strip())
+        except ValueError:  # 'http://[::1' and the like
+            return None
         if parts.scheme:
-            return href.strip() if parts.scheme.lower() in _SAFE_SCHEMES else None
+            web = parts.scheme.lower() in ("http", "https")
+            if parts.scheme.lower() not in _SAFE_SCHEMES or (web and not parts.hostname):
+                return None  # 'https:/path' has no host: relative in effect, and Telegram rejects it
+            return href.strip()
         if parts.netloc:  # '//host/path'
             return "https:" + href.strip()
         path = parts.path
@@ -149,18 +155,14 @@ def render_html(answer: Answer, links: LinkResolver, *, limit: int = TELEGRAM_LI
 def section_html(ref: SectionRef, links: LinkResolver, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """A whole section (used when a user opens one from a button or a deep link)."""
     lang = ref.article.lang
-    fragments = [
-        f"<b>{escape(ref.section.heading)}</b>\n<i>{escape(t(lang, 'source', title=ref.article.title))}</i>"
-    ]
+    fragments = [f"<b>{escape(ref.section.heading)}</b>\n<i>{escape(t(lang, 'source', title=ref.article.title))}</i>"]
     fragments += [piece for block in ref.section.blocks for piece in block_html(block, links, limit)]
     return pack(fragments, limit)
 
 
 def block_html(block: Block, links: LinkResolver, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """One block as one or more balanced HTML fragments, split between words when too long."""
-    prefix, suffix = {"item": ("• ", ""), "quote": ("<blockquote>", "</blockquote>")}.get(
-        block.kind, ("", "")
-    )
+    prefix, suffix = {"item": ("• ", ""), "quote": ("<blockquote>", "</blockquote>")}.get(block.kind, ("", ""))
     room = limit - utf16_length(prefix) - utf16_length(suffix)
     pieces: list[str] = []
     current = ""
@@ -178,11 +180,15 @@ def _atoms(spans: Iterable[Span], links: LinkResolver, room: int) -> Iterator[st
     """Indivisible HTML pieces: escaped words with their trailing space, or whole short links."""
     for span in spans:
         url = links.resolve(span.href)
-        for chunk in _chunks(span.text, room // 2 if url else room):
-            if url:
-                yield f'<a href="{html.escape(url, quote=True)}">{escape(chunk)}</a>'
-            else:
-                yield from (escape(word) for word in _chunks_by_word(chunk, room))
+        opening = f'<a href="{html.escape(url, quote=True)}">' if url else ""
+        overhead = utf16_length(opening) + len("</a>")
+        if url and overhead > room // 2:
+            url = None  # a URL too long to share a message with its text: keep the text, drop the link
+        if url:
+            for chunk in _chunks(span.text, room - overhead):
+                yield f"{opening}{escape(chunk)}</a>"
+        else:
+            yield from (escape(word) for word in _chunks_by_word(span.text, room))
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

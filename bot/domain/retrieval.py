@@ -122,9 +122,7 @@ class LanguageIndex:
                 heading = section.heading + (" " + summary_terms if section.is_summary else "")
                 keys: set[str] = set()
                 first_passage = len(self.passages)
-                texts = [(heading, -1, "heading")] + [
-                    (b.text, i, b.kind) for i, b in enumerate(section.blocks)
-                ]
+                texts = [(heading, -1, "heading")] + [(b.text, i, b.kind) for i, b in enumerate(section.blocks)]
                 if s == 0 and article.description:
                     # The front-matter description summarises the introduction: a question that only
                     # names the topic ("what is inside sales?") lands on the first section through it.
@@ -137,9 +135,7 @@ class LanguageIndex:
                     passage_terms.append(terms)
                 self.section_keys.append(frozenset(keys))
                 self.section_passages.append((first_passage, len(self.passages)))
-                self.section_words.append(
-                    sorted({fold(w) for w in words(section.heading + " " + section.text)})
-                )
+                self.section_words.append(sorted({fold(w) for w in words(section.heading + " " + section.text)}))
         self._build_postings(passage_terms)
         self.surface_df: Counter[str] = Counter()
         for article in self.articles:
@@ -154,9 +150,7 @@ class LanguageIndex:
             frozenset(analyzer.terms(" ".join((a.title, a.description, *a.keywords)))) for a in self.articles
         ]
         self.passage_section = np.array([p.credit for p in self.passages], dtype=np.int32)
-        self.passage_weight = np.array(
-            [PASSAGE_WEIGHTS.get(p.block, 1.0) for p in self.passages], dtype=np.float32
-        )
+        self.passage_weight = np.array([PASSAGE_WEIGHTS.get(p.block, 1.0) for p in self.passages], dtype=np.float32)
         self._vocabulary_by_length: dict[int, list[str]] = defaultdict(list)
         for word in {w for ws in self.section_words for w in ws}:
             self._vocabulary_by_length[len(word)].append(word)
@@ -193,9 +187,7 @@ class LanguageIndex:
                 tfs[term].append(tf * (K1 + 1) / (tf + norm))
         n = len(passage_terms)
         self.passage_count = n
-        self.postings = {
-            t: (np.array(ids[t], dtype=np.int32), np.array(tfs[t], dtype=np.float32)) for t in ids
-        }
+        self.postings = {t: (np.array(ids[t], dtype=np.int32), np.array(tfs[t], dtype=np.float32)) for t in ids}
         self.idf = {t: math.log(1 + (n - len(ids[t]) + 0.5) / (len(ids[t]) + 0.5)) for t in ids}
         # An unknown word weighs as much as the rarest known one: it may be a synonym the content lacks.
         self.unknown_idf = math.log(1 + (n - 0.5) / 1.5)
@@ -242,9 +234,7 @@ class LanguageIndex:
         folded = fold(token)
         if len(folded) < 5:  # short words are one letter away from too many others
             return None
-        pool = [
-            w for n in range(len(folded) - 2, len(folded) + 3) for w in self._vocabulary_by_length.get(n, ())
-        ]
+        pool = [w for n in range(len(folded) - 2, len(folded) + 3) for w in self._vocabulary_by_length.get(n, ())]
         found = process.extractOne(folded, pool, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         if found is None or found[0] in self.analyzer.stopwords:
             return None
@@ -304,9 +294,7 @@ class LanguageIndex:
             elif any(k in keys for k in word.keys[1:]):
                 matched += 0.8 * word.weight
             elif len(word.surface) >= 4 and vocabulary:
-                found = process.extractOne(
-                    fold(word.surface), vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-                )
+                found = process.extractOne(fold(word.surface), vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 if found:
                     matched += 0.8 * word.weight * found[1] / 100
         coverage = matched / total if total else 0.0
@@ -338,7 +326,7 @@ class LanguageIndex:
             return block
         wanted = {k for w in query for k in w.keys}
         bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-        sentences = list(itertools.pairwise(bounds))
+        sentences = [piece for span in itertools.pairwise(bounds) for piece in _word_pieces(text, *span)]
         hits = [len(wanted.intersection(self.analyzer.terms(text[a:b]))) for a, b in sentences]
         best = max(range(len(sentences)), key=lambda i: hits[i])
         start, end = sentences[best]
@@ -346,9 +334,7 @@ class LanguageIndex:
         while True:  # grow around the best sentence while it fits, preferring sentences that match
             options = [i for i in (left, right) if 0 <= i < len(sentences)]
             options = [
-                i
-                for i in options
-                if max(end, sentences[i][1]) - min(start, sentences[i][0]) <= MAX_EXCERPT_CHARS
+                i for i in options if max(end, sentences[i][1]) - min(start, sentences[i][0]) <= MAX_EXCERPT_CHARS
             ]
             if not options:
                 break
@@ -356,6 +342,19 @@ class LanguageIndex:
             start, end = min(start, sentences[pick][0]), max(end, sentences[pick][1])
             left, right = (left - 1, right) if pick == left else (left, right + 1)
         return Block(block.kind, slice_spans(block.spans, start, end), block.line)
+
+
+def _word_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence too long for an excerpt, cut at spaces into pieces of at most half the excerpt."""
+    if end - start <= MAX_EXCERPT_CHARS:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    while end - start > MAX_EXCERPT_CHARS // 2:
+        cut = text.rfind(" ", start + 1, start + MAX_EXCERPT_CHARS // 2)
+        cut = cut + 1 if cut > start else start + MAX_EXCERPT_CHARS // 2
+        pieces.append((start, cut))
+        start = cut
+    return [*pieces, (start, end)]
 
 
 def slice_spans(spans: Sequence[Span], start: int, end: int) -> tuple[Span, ...]:
@@ -382,14 +381,13 @@ class Retriever:
             lang: LanguageIndex(library.in_language(lang), analyzer_for(lang), terms.get(lang, ""))
             for lang in library.languages
         }
-        # Translations keep names in Latin ("State Farm", "PayScale") where one language may transliterate
-        # them: a question using the Latin name is not off-topic for missing it here.
-        latin = {
-            w for index in self.indexes.values() for w in index.surface_df if w.isascii() and w.isalpha()
-        }
+        # Translations keep names ("State Farm", "PayScale") that one language may translate or
+        # transliterate: a question using the name is not off-topic for missing it here.
+        # A word two or more translations share ("state", "farm", "oracle", "aa", "isp") is a name.
+        shared = Counter(w for index in self.indexes.values() for w in index.surface_df)
+        names = {w for w, count in shared.items() if count >= 2}
         for index in self.indexes.values():
-            if any(not w.isascii() for w in list(index.surface_df)[:50]):
-                index.foreign_names = frozenset(latin - set(index.surface_df))
+            index.foreign_names = frozenset(names - set(index.surface_df))
 
     def search(self, question: str, lang: str, limit: int = 4) -> SearchResult:
         index = self.indexes.get(lang)

@@ -25,11 +25,7 @@ def _catalog(lang: str) -> dict[str, str]:
 
 def available() -> tuple[str, ...]:
     return tuple(
-        sorted(
-            p.name.removesuffix(".toml")
-            for p in resources.files(__name__).iterdir()
-            if p.name.endswith(".toml")
-        )
+        sorted(p.name.removesuffix(".toml") for p in resources.files(__name__).iterdir() if p.name.endswith(".toml"))
     )
 
 

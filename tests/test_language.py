@@ -1,0 +1,220 @@
+"""Language detection: dev-set accuracy, Malay vs Indonesian, determinism, scripts, robustness, hints."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DEV_TSV, LANGUAGES
+
+from bot.domain.engine import AnswerEngine, _language_samples
+from bot.domain.evaluation import Case, read_cases
+from bot.domain.language import LanguageDetector, dominant_script, parse_aliases
+
+CASES = read_cases(DEV_TSV)
+MALAY = [
+    "Jualan dalaman tu apa?",
+    "Apakah penjanaan utama?",
+    "Berapakah gaji wakil jualan dalaman?",
+    "Mengapa orang suka membeli secara dalam talian?",
+    "Bagaimana cara menjual produk secara online?",
+    "Saya mahu tahu tentang jualan dalaman dan gaji",
+    "Siapa perdana menteri Malaysia?",
+    "Persatuan industri untuk jualan dalaman",
+]
+
+
+@pytest.fixture(scope="module")
+def detector(engine: AnswerEngine) -> LanguageDetector:
+    return engine.snapshot.detector
+
+
+def test_dev_set_languages_at_least_99_percent(detector: LanguageDetector) -> None:
+    wrong = [(c.lang, c.question, detector.detect(c.question)) for c in CASES]
+    wrong = [w for w in wrong if w[2].lang != w[0]]
+    share = 1 - len(wrong) / len(CASES)
+    print(f"language accuracy on dev.tsv: {share:.1%} of {len(CASES)}")
+    assert len(CASES) == 50
+    assert share >= 0.99, wrong
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.lang == "ms"], ids=lambda c: f"line{c.line}")
+def test_dev_malay_is_malay(detector: LanguageDetector, case: Case) -> None:
+    assert detector.detect(case.question).lang == "ms"
+
+
+@pytest.mark.parametrize("question", MALAY)
+def test_malay_never_comes_back_as_indonesian(detector: LanguageDetector, question: str) -> None:
+    detection = detector.detect(question)
+    assert detection.lang == "ms"
+    assert detection.lang != "id"
+
+
+def test_langdetect_step_maps_indonesian_to_malay(detector: LanguageDetector) -> None:
+    # No Malay-only letters or words here: only langdetect (which says "id") can decide.
+    detection = detector.detect("Bagaimana cara menjual produk secara online?")
+    assert (detection.lang, detection.method) == ("ms", "langdetect")
+
+
+def test_seeded_determinism(engine: AnswerEngine) -> None:
+    questions = [c.question for c in CASES] + ["Bagaimana cara menjual produk secara online?", "Ile płaci?"]
+    first = [engine.detect(q) for q in questions]
+    for _ in range(20):
+        assert [engine.detect(q) for q in questions] == first
+    # A detector built afresh from the same samples answers the same.
+    fresh = LanguageDetector(_language_samples(engine.library), default="en", aliases=parse_aliases("id:ms"))
+    assert [fresh.detect(q) for q in questions] == first
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("State Farm कितना वेतन देती है?", "hi"),
+        ("PayScale.com और Oracle Corp. के अनुसार AA-ISP क्या है?", "hi"),
+        ("كم تدفع شركة State Farm Insurance Company لمندوبيها؟", "ar"),
+        ("ما هو AA-ISP؟", "ar"),
+        ("Сколько платит State Farm Insurance Company?", "ru"),
+        ("Что такое AA-ISP и PayScale?", "ru"),
+    ],
+)
+def test_script_decides_even_with_latin_brand_names(detector: LanguageDetector, question: str, lang: str) -> None:
+    detection = detector.detect(question, hints=["pl"])  # a contrary hint must not matter either
+    assert (detection.lang, detection.method) == (lang, "script")
+
+
+def test_dominant_script() -> None:
+    assert dominant_script("State Farm कितना वेतन देती है?") == "DEVANAGARI"
+    assert dominant_script("Oracle Corp. платит") == "CYRILLIC"
+    assert dominant_script("123 !?") is None
+    assert dominant_script("") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "🙂",
+        "🙂🙂",
+        "👍🏽🇲🇾❤️‍🔥",
+        "0123456789",
+        "2018",
+        "!!!???",
+        "Привет hello مرحبا नमस्ते cześć",
+        "a" * 10_000,
+        "Jualan dalaman " * 700,
+        "\x00\x01\x02\x1b[31m\x7f",
+        "\u200b\ufeff\u200f\u202e",
+        "\ud7ff\ue000\ufffd",
+        "<b>&amp;</b>",
+        "日本語のテキスト",
+        "ግዕዝ",
+    ],
+)
+def test_never_raises_and_always_a_content_language(detector: LanguageDetector, text: str) -> None:
+    for hints in ([], ["pl-PL"], [None, "", "xx-YY"]):
+        detection = detector.detect(text, hints)
+        assert detection.lang in LANGUAGES
+
+
+def test_long_text_detected(detector: LanguageDetector) -> None:
+    assert detector.detect("Сколько платит State Farm? " * 400).lang == "ru"
+    assert detector.detect("Ile płaci State Farm? " * 500).lang == "pl"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint", "lang"),
+    [
+        ("AA-ISP?", "pl-PL", "pl"),
+        ("AA-ISP?", "pl", "pl"),
+        ("AA-ISP?", "ms", "ms"),
+        ("AA-ISP?", "id", "ms"),
+        ("AA-ISP?", "id-ID", "ms"),
+        ("ok", "pl-PL", "pl"),
+        ("ok", "ms_MY", "ms"),
+        ("", "ru-RU", "ru"),
+        ("🙂🙂", "ar", "ar"),
+        ("2018", "hi", "hi"),
+    ],
+)
+def test_short_text_uses_hints(detector: LanguageDetector, text: str, hint: str, lang: str) -> None:
+    detection = detector.detect(text, hints=[hint])
+    assert (detection.lang, detection.method) == (lang, "hint")
+
+
+def test_first_usable_hint_wins(detector: LanguageDetector) -> None:
+    assert detector.detect("ok", hints=[None, "xx", "en-US", "pl", "ms"]).lang == "pl"
+    assert detector.detect("ok", hints=["ms", "pl"]).lang == "ms"
+
+
+def test_hints_do_not_override_a_long_text(detector: LanguageDetector) -> None:
+    assert detector.detect("Dlaczego klienci lubią kupować przez internet?", hints=["ms"]).lang == "pl"
+    assert detector.detect("Mengapa orang suka membeli secara dalam talian?", hints=["pl-PL"]).lang == "ms"
+
+
+def test_short_latin_acronym_follows_a_non_latin_hint(detector: LanguageDetector) -> None:
+    assert detector.detect("AA-ISP?", hints=["ru"]).lang == "ru"
+
+
+def test_default_when_nothing_helps(engine: AnswerEngine) -> None:
+    samples = _language_samples(engine.library)
+    for default in ("pl", "ms", "ru"):
+        detector = LanguageDetector(samples, default=default)
+        assert detector.detect("").lang == default
+        assert detector.detect("🙂", hints=["xx"]).method == "default"
+    # Latin text cannot be Russian: the default applies only among the candidates of the script.
+    latin = LanguageDetector(samples, default="pl").detect("ok")
+    assert (latin.lang, latin.method) == ("pl", "default")
+    assert LanguageDetector(samples, default="ru").detect("ok").lang in ("ms", "pl")
+    # A default that is not a content language still yields a content language.
+    nothing = LanguageDetector(samples, default="en").detect("", hints=["fr"])
+    assert nothing.lang in LANGUAGES
+    assert nothing.method == "default"
+    # An aliased default resolves: "id" -> "ms".
+    assert LanguageDetector(samples, default="id").detect("").lang == "ms"
+
+
+def test_only_one_language() -> None:
+    detector = LanguageDetector({"pl": "Sprzedaż wewnętrzna"})
+    assert detector.detect("Что такое?").lang == "pl"
+    assert detector.detect("Что такое?").method == "only"
+
+
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [
+        ("pl-PL", "pl"),
+        ("pl_PL", "pl"),
+        ("PL", "pl"),
+        (" ru ", "ru"),
+        ("ru-RU", "ru"),
+        ("id", "ms"),
+        ("ID", "ms"),
+        ("id-ID", "ms"),
+        ("ms-MY", "ms"),
+        ("ar-EG", "ar"),
+        ("hi-IN", "hi"),
+        ("uk", "ru"),  # close-language table
+        ("ur", "hi"),
+        ("fa", "ar"),
+        ("en", None),
+        ("pt-BR", None),
+        ("", None),
+        (None, None),
+        ("x", None),
+    ],
+)
+def test_resolve(detector: LanguageDetector, code: str | None, lang: str | None) -> None:
+    assert detector.resolve(code) == lang
+
+
+def test_configured_aliases_extend_the_table(engine: AnswerEngine) -> None:
+    samples = _language_samples(engine.library)
+    detector = LanguageDetector(samples, aliases=parse_aliases("en:pl, xx:ru"))
+    assert detector.resolve("en-GB") == "pl"
+    assert detector.resolve("xx") == "ru"
+    assert detector.resolve("id") == "ms"  # the built-in table stays
+
+
+def test_parse_aliases() -> None:
+    assert parse_aliases("id:ms,nb:no") == {"id": ("ms",), "nb": ("no",)}
+    assert parse_aliases(" ID : ms , id:xx ,, bad, :x") == {"id": ("ms", "xx")}
+    assert parse_aliases("") == {}
