@@ -220,6 +220,11 @@ class Store:
                 (user_id, lang, self._now()),
             )
 
+    def clear_language(self, user_id: int) -> None:
+        """Back to automatic: answers follow the language of each question."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM user_language WHERE user_id = ?", (user_id,))
+
     # -- question log and feedback -------------------------------------------------------------
 
     def log_question(

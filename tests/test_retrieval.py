@@ -286,3 +286,20 @@ def test_answering_200_questions_does_not_reload(engine: AnswerEngine, monkeypat
     assert engine.snapshot is snapshot
     assert engine.library is library
     assert all(a.article is None or a.article in library.articles for a in answers)
+
+
+def test_pinned_language_answers_from_the_translation(engine: AnswerEngine) -> None:
+    """A Polish question from a user who pinned Russian: found in Polish, shown from the Russian article."""
+    answer = engine.answer("Ile płaci State Farm?", lang="ru")
+    assert answer.answered
+    assert answer.language == "ru"
+    assert answer.article is not None and answer.article.lang == "ru"
+    assert answer.section is not None and answer.section.index == 2
+    assert any("29 661" in block.text for block in answer.excerpt)
+
+
+def test_pinned_language_declines_in_that_language(engine: AnswerEngine) -> None:
+    answer = engine.answer("Jak zmienić oponę w samochodzie?", lang="ar")
+    assert not answer.answered
+    assert answer.language == "ar"
+    assert all(ref.article.lang == "ar" for ref in answer.suggestions)

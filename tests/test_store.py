@@ -369,3 +369,11 @@ def test_two_connections_to_one_file_see_each_other(tmp_path: Path) -> None:
     with Store(path) as bot_process, Store(path) as cli_process:
         ask(bot_process, "gap", answered=False)
         assert [q.question for q in cli_process.export_declined()] == ["gap"]
+
+
+def test_clear_language_returns_to_automatic(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "bot.sqlite3")
+    store.set_language(7, "pl")
+    store.clear_language(7)
+    assert store.get_language(7) is None
+    store.close()

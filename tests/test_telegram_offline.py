@@ -696,7 +696,7 @@ async def test_lang_pins_and_unpins_the_answer_language(bot: OfflineBot) -> None
     assert "«Внутри продаж»" in answer["text"], "answers now come from the Russian article"
 
     await bot.press("v1:l:-")
-    assert bot.store.get_language(1001) == ""
+    assert bot.store.get_language(1001) is None
     replies = await bot.say("Berapakah gaji wakil jualan dalaman?")
     assert "Jualan Dalaman" in replies[0]["text"]
 

@@ -6,6 +6,7 @@ reload never shows half-loaded content and questions asked during a reload are a
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -142,21 +143,33 @@ class AnswerEngine:
         return self._snapshot.detector.detect(text, hints)
 
     def answer(self, question: str, *, lang: str | None = None, hints: Iterable[str | None] = ()) -> Answer:
-        """Answer in `lang` when the user pinned one, else in the language the question is written in."""
+        """Answer in `lang` when the user pinned one, else in the language the question is written in.
+
+        With a pinned language the question is looked up in that language's content first; when that
+        finds nothing and the question is written in another language, it is looked up there and the
+        section found is shown from its translation in the pinned language.
+        """
         snap = self._snapshot  # one snapshot for the whole answer, even if a reload swaps it meanwhile
         pinned = snap.detector.resolve(lang)
-        detection = Detection(pinned, "hint") if pinned else snap.detector.detect(question, hints)
-        result = snap.retriever.search(question, detection.lang)
+        hints = tuple(hints)
+        detection = snap.detector.detect(question, (pinned, *hints) if pinned else hints)
+        if pinned is None or pinned == detection.lang:
+            return self._answer(snap, question, detection.lang, detection)
+        direct = self._answer(snap, question, pinned, detection)
+        if direct.answered:
+            return direct
+        found = self._answer(snap, question, detection.lang, detection)
+        return _translated(found, pinned, snap.library) or direct
+
+    def _answer(self, snap: Snapshot, question: str, lang: str, detection: Detection) -> Answer:
+        result = snap.retriever.search(question, lang)
         best = result.best
         if result.answered and best is not None:
             return Answer(
-                question, detection.lang, detection, True, best.article, best.section, best.excerpt,
+                question, lang, detection, True, best.article, best.section, best.excerpt,
                 best.coverage, tuple(_ref(m) for m in result.alternatives), (),
             )  # fmt: skip
-        return Answer(
-            question, detection.lang, detection, False, None, None, (), result.score, (),
-            self.topics(detection.lang, snap),
-        )  # fmt: skip
+        return Answer(question, lang, detection, False, None, None, (), result.score, (), self.topics(lang, snap))
 
     def topics(self, lang: str, snapshot: Snapshot | None = None, limit: int = 8) -> tuple[SectionRef, ...]:
         library = (snapshot or self._snapshot).library
@@ -172,3 +185,26 @@ class AnswerEngine:
 
 def _ref(match: Match) -> SectionRef:
     return SectionRef(match.article, match.section)
+
+
+def _translated(answer: Answer, lang: str, library: Library) -> Answer | None:
+    """The same answer from the article's translation into `lang` (same section, same paragraphs)."""
+    if not answer.answered or answer.article is None or answer.section is None:
+        return None
+    target = library.article(answer.article.slug, lang)
+    if target is None or answer.section.index >= len(target.sections):
+        return None
+    source, section = answer.section, target.sections[answer.section.index]
+    lines = {block.line for block in answer.excerpt}  # a trimmed excerpt keeps its block's line
+    positions = [i for i, block in enumerate(source.blocks) if block.line in lines]
+    # Translations keep the paragraph structure; where one does not, the whole section is shown.
+    same_shape = positions and len(section.blocks) == len(source.blocks)
+    excerpt = tuple(section.blocks[i] for i in positions) if same_shape else section.blocks
+    alternatives = tuple(
+        SectionRef(target, target.sections[ref.section.index])
+        for ref in answer.alternatives
+        if ref.article.slug == target.slug and ref.section.index < len(target.sections)
+    )
+    return dataclasses.replace(
+        answer, language=lang, article=target, section=section, excerpt=excerpt, alternatives=alternatives
+    )

@@ -7,7 +7,6 @@ through `escape`. The user's question is never echoed, so HTML in it cannot brea
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sqlite3
 
@@ -124,37 +123,8 @@ async def answer_question(
 
 
 def answer_for(engine: AnswerEngine, question: str, pinned: str | None, language_code: str | None) -> Answer:
-    """The engine's answer; with a pinned language, in that language even for a question asked in another.
-
-    The engine searches one language's content. When the pinned language's content has no answer, the
-    question is looked up in the language it is written in, and the section found is shown from its
-    translation in the pinned language (same section, same paragraphs, when the article has one).
-    """
-    hints = (pinned, language_code)
-    if pinned is None:
-        return engine.answer(question, hints=hints)
-    direct = engine.answer(question, lang=pinned)
-    if direct.answered:
-        return direct
-    asked_in = engine.detect(question, hints).lang
-    if asked_in == pinned:
-        return direct
-    found = engine.answer(question, lang=asked_in)
-    if not found.answered or found.article is None or found.section is None:
-        return direct  # declined, with the topics in the pinned language
-    target = engine.section(found.article.slug, pinned, found.section.index)
-    if target is None:
-        return found  # no translation of that section: an answer in another language beats none
-    source = found.section.blocks
-    positions = [i for i, block in enumerate(source) if block in found.excerpt]
-    blocks = target.section.blocks
-    # Translations keep the paragraph structure; when one does not, the whole section is shown.
-    excerpt = tuple(blocks[i] for i in positions) if positions and len(blocks) == len(source) else blocks
-    alternatives = (engine.section(ref.article.slug, pinned, ref.section.index) for ref in found.alternatives)
-    return dataclasses.replace(
-        found, language=pinned, article=target.article, section=target.section, excerpt=excerpt,
-        alternatives=tuple(ref for ref in alternatives if ref is not None),
-    )  # fmt: skip
+    """The engine's answer, in the pinned language when there is one (see AnswerEngine.answer)."""
+    return engine.answer(question, lang=pinned, hints=(language_code,))
 
 
 def log_question(svc: Services, update: Update, user: User | None, answer: Answer) -> int | None:

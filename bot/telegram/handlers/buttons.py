@@ -65,7 +65,10 @@ async def _set_language(svc: Services, query: CallbackQuery, action: SetLanguage
     if lang is not None and lang not in svc.engine.library.languages:
         await query.answer(t(ui_lang, "button_expired"))
         return Outcome(language=ui_lang)
-    svc.store.set_language(query.from_user.id, lang or "")  # "" = automatic (the store keeps no NULL)
+    if lang:
+        svc.store.set_language(query.from_user.id, lang)
+    else:
+        svc.store.clear_language(query.from_user.id)
     ui_lang = svc.ui_language(query.from_user, lang)
     text = t(ui_lang, "language_set", language=language_name(lang)) if lang else t(ui_lang, "language_cleared")
     message = _accessible(query)
