@@ -293,8 +293,10 @@ def test_pinned_language_answers_from_the_translation(engine: AnswerEngine) -> N
     answer = engine.answer("Ile płaci State Farm?", lang="ru")
     assert answer.answered
     assert answer.language == "ru"
-    assert answer.article is not None and answer.article.lang == "ru"
-    assert answer.section is not None and answer.section.index == 2
+    assert answer.article is not None
+    assert answer.article.lang == "ru"
+    assert answer.section is not None
+    assert answer.section.index == 2
     assert any("29 661" in block.text for block in answer.excerpt)
 
 
