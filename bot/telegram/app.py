@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
 from bot.domain.engine import AnswerEngine
@@ -28,6 +28,7 @@ from bot.telegram import handlers
 from bot.telegram.commands import register_commands
 from bot.telegram.context import SERVICES_KEY, Services
 from bot.telegram.ratelimit import UserRateLimiter
+from bot.telegram.retries import ResilientRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 # Only what a handler uses: Telegram then does not even deliver channel posts or edits.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT]
-RATE_LIMIT_RETRIES = 3  # AIORateLimiter: how often a 429 is waited out before giving up
+RATE_LIMIT_RETRIES = 5  # AIORateLimiter: how often a 429 is waited out (for one call) before giving up
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret
 
 NO_TOKEN_MESSAGE = """\
@@ -68,8 +69,13 @@ def build_application(
     base_url: str | None = None,
     base_file_url: str | None = None,
     rate_limiter: bool = True,
+    updater: bool = True,
 ) -> App:
-    """An Application ready to run; `request`/`base_url` let tests talk to a fake or local API."""
+    """An Application ready to run; `request`/`base_url` let tests talk to a fake or local API.
+
+    The rate limiter also retries calls that failed without reaching Telegram (bot/telegram/retries.py).
+    `updater=False` builds one without an Updater, for our own webhook server (bot/telegram/webhook.py).
+    """
     token = settings.token
     if not token:
         raise ValueError(NO_TOKEN_MESSAGE)
@@ -79,9 +85,12 @@ def build_application(
     builder: Any = (
         Application.builder().token(token).base_url(api).base_file_url(files).defaults(defaults)
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )  # fmt: skip
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(ResilientRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+    if not updater:
+        builder = builder.updater(None)
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: App = builder.build()
@@ -91,22 +100,40 @@ def build_application(
     return app
 
 
+PURGE_EVERY_SECONDS = 24 * 60 * 60
+_PURGE_TASK_KEY = "purge_task"
+
+
+async def _purge_old_questions(svc: Services) -> None:
+    """Keep RETENTION_DAYS of questions: once at start-up, then daily for as long as the bot runs."""
+    while True:
+        try:
+            purged = await asyncio.to_thread(svc.store.purge_older_than, svc.settings.retention_days)
+            if purged:
+                logger.info("purged %d questions older than %d days", purged, svc.settings.retention_days)
+        except sqlite3.Error:
+            logger.warning("could not purge old questions", exc_info=True)
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
 async def _post_init(app: App) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     settings = svc.settings
     svc.set_bot_username(settings.bot_username or app.bot.username)
-    try:
-        purged = await asyncio.to_thread(svc.store.purge_older_than, settings.retention_days)
-        if purged:
-            logger.info("purged %d questions older than %d days", purged, settings.retention_days)
-    except sqlite3.Error:
-        logger.warning("could not purge old questions", exc_info=True)
+    # A plain task, not Application.create_task: stop() would wait for this endless loop to finish.
+    app.bot_data[_PURGE_TASK_KEY] = asyncio.get_running_loop().create_task(_purge_old_questions(svc))
     await register_commands(
         app.bot,
         languages=svc.engine.library.languages,
         admin_ids=settings.admin_user_ids,
         default_language=settings.default_language,
     )
+
+
+async def _post_stop(app: App) -> None:
+    task: asyncio.Task[None] | None = app.bot_data.pop(_PURGE_TASK_KEY, None)
+    if task is not None:
+        task.cancel()
 
 
 def webhook_options(settings: Settings) -> dict[str, Any]:
@@ -131,33 +158,55 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 
 def run(settings: Settings, env: Environment) -> int:
-    """`python -m bot run`: 0 after a normal stop, 2 when the bot cannot start for want of settings."""
+    """`python -m bot run`: 0 after a normal stop (SIGTERM, SIGINT), 2 when the bot cannot start for want of
+    settings.
+
+    Long polling runs on PTB's run_polling: on a stop signal the Updater stops fetching and confirms the
+    offset of everything fetched (one last getUpdates), then Application.stop() handles every update
+    already fetched before returning, so nothing is lost or answered twice across a restart. Webhook mode
+    runs our own server (bot/telegram/webhook.py) with the same stop sequence.
+    """
     token = settings.token
     if not token:
         env.err(NO_TOKEN_MESSAGE)
         return 2
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    configure_logging(settings.log_level, token, settings.log_json, extra_secrets=[s for s in [webhook_secret] if s])
     try:
         options = webhook_options(settings) if settings.webhook_url else None
     except ValueError as exc:
         env.err(str(exc))
         return 2
+    # A generated secret is as secret as a configured one.
+    secrets_ = {s for s in [webhook_secret, options["secret_token"] if options else None] if s}
+    configure_logging(settings.log_level, token, settings.log_json, extra_secrets=sorted(secrets_))
     from bot.cli import make_engine  # the command line's loader: one way to build the engine
 
     engine = make_engine(settings)  # a ContentError here is reported by the command line (exit 1)
     store = Store.open(database_path(settings.data_dir))
     try:
-        app = build_application(settings, engine, store)
         if options is not None:
+            app = build_application(settings, engine, store, updater=False)
             logger.info("starting (webhook on %s:%s)", options["listen"], options["port"])
-            app.run_webhook(**options)
+            asyncio.run(_serve_webhook(app, options, metrics=settings.metrics))
         else:
+            app = build_application(settings, engine, store)
             logger.info("starting (long polling)")
             app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=settings.poll_interval)
+            logger.info("stopped cleanly")
     except InvalidToken:
         env.err("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots -> API Token).")
         return 2
     finally:
         store.close()
     return 0
+
+
+async def _serve_webhook(app: App, options: dict[str, Any], *, metrics: bool) -> None:
+    from bot.telegram import webhook  # tornado (and prometheus_client) only load in webhook mode
+
+    bot_metrics = None
+    if metrics:
+        from bot.telegram.metrics import BotMetrics
+
+        bot_metrics = BotMetrics()
+    await webhook.serve(app, **options, metrics=bot_metrics)

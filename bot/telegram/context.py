@@ -43,6 +43,8 @@ class Services:
     bot_username: str | None = None
     # Links depend on the library's slugs, which change on reload: cached per library object.
     _links: tuple[Library, LinkResolver] | None = field(default=None, repr=False)
+    # Called after every handled update with (kind, outcome, latency in seconds): metrics hook in here.
+    update_observers: list[UpdateObserver] = field(default_factory=list, repr=False)
 
     def links(self) -> LinkResolver:
         library = self.engine.library
@@ -113,6 +115,7 @@ class Outcome:
     score: float | None = None
 
 
+UpdateObserver = Callable[[str, Outcome, float], None]
 HandlerFunc = Callable[[Update, Context], Awaitable[Outcome | None]]
 Callback = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
@@ -130,6 +133,15 @@ def chat_kind(update: Update) -> str | None:
     return None
 
 
+def _notify(context: Context, kind: str, outcome: Outcome, latency: float) -> None:
+    svc = context.bot_data.get(SERVICES_KEY)
+    for observe in svc.update_observers if isinstance(svc, Services) else ():
+        try:
+            observe(kind, outcome, latency)
+        except Exception:  # an observer (metrics) must never cost the user the answer
+            UPDATE_LOGGER.warning("an update observer failed", exc_info=True)
+
+
 def observed(kind: str) -> Callable[[HandlerFunc], Callback]:
     """Log one line per handled update, also when the handler fails (the error handler adds the trace)."""
 
@@ -142,6 +154,7 @@ def observed(kind: str) -> Callable[[HandlerFunc], Callback]:
                 outcome = await func(update, context)
             finally:
                 outcome = outcome or Outcome()
+                latency = time.perf_counter() - started
                 log_update(
                     UPDATE_LOGGER,
                     update_id=update.update_id,
@@ -149,9 +162,10 @@ def observed(kind: str) -> Callable[[HandlerFunc], Callback]:
                     language=outcome.language,
                     answered=outcome.answered,
                     score=outcome.score,
-                    latency_ms=(time.perf_counter() - started) * 1000,
+                    latency_ms=latency * 1000,
                     chat_kind=chat_kind(update),
                 )
+                _notify(context, kind, outcome, latency)
 
         return wrapper
 

@@ -401,6 +401,90 @@ class TelegramUser:
         await self._post("/test/faults", {"token": self.token, "rules": [dict(rule) for rule in rules]})
 
 
+class ApiProxy:
+    """A TCP proxy on 127.0.0.1 between the bot and the emulator that can make the API go away and come back
+    without the emulator losing anything (unlike EmulatorServer.stop(), which forgets every queued update).
+
+    cut(): stop listening (new connections are refused) and reset every open connection, as a network
+    outage looks to the bot. restore(): listen again on the same port. The user side keeps talking to the
+    emulator directly, so messages sent during an outage wait in the emulator's queue, as at Telegram.
+    """
+
+    def __init__(self, emulator: EmulatorServer) -> None:
+        self.emulator = emulator
+        self.port: int | None = None
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self.connections = 0  # accepted since start, for the test's figures
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise EmulatorError("the proxy has not been started")
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.url}/file/bot"
+
+    @property
+    def up(self) -> bool:
+        return self._server is not None
+
+    async def start(self) -> None:
+        if self._server is not None:
+            return
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port or 0)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def cut(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for writer in list(self._open):
+            writer.transport.abort()
+        self._open.clear()
+        if server is not None:
+            await server.wait_closed()
+
+    async def restore(self) -> None:
+        await self.start()
+
+    async def aclose(self) -> None:
+        await self.cut()
+
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        assert self.emulator.port is not None
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self.emulator.port)
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._open |= {client_writer, upstream_writer}
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while chunk := await reader.read(65536):
+                    writer.write(chunk)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()  # one side finished: so is the other
+
+        try:
+            await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
+        finally:
+            self._open -= {client_writer, upstream_writer}
+            for writer in (client_writer, upstream_writer):
+                writer.transport.abort()
+
+
 def app_builder(emulator: EmulatorServer, token: str) -> ApplicationBuilder:  # type: ignore[type-arg]
     """An ApplicationBuilder pointed at the emulator; add handlers, defaults, a rate limiter as needed."""
     builder = Application.builder().token(token)
@@ -480,6 +564,7 @@ class BotErrors(logging.Handler):
 
 __all__ = [
     "DEFAULT_BOT_USERNAME",
+    "ApiProxy",
     "BotErrors",
     "EmulatorError",
     "EmulatorServer",
