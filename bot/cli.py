@@ -81,10 +81,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 
 def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
+    """The engine for a process that is starting: large directories load on every core (no threads run
+    yet, so forking worker processes is safe)."""
     return AnswerEngine.from_directory(
         content_dir or settings.content_dir,
         default_language=settings.default_language,
         aliases=parse_aliases(settings.language_aliases),
+        parallel=True,
     )
 
 

@@ -6,10 +6,13 @@ A content directory loads whole or not at all: every problem is collected and ra
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,22 +110,34 @@ class Article:
 
 @dataclass(frozen=True)
 class Library:
+    """Indexed once when built: a bot asks for a language's articles, the languages or a slug's
+    translations on every update, and with 10,000 articles a scan each time costs milliseconds."""
+
     root: Path
     articles: tuple[Article, ...]
     _by_key: dict[tuple[str, str], Article] = field(init=False, repr=False, compare=False)
+    _by_lang: dict[str, tuple[Article, ...]] = field(init=False, repr=False, compare=False)
+    _by_slug: dict[str, dict[str, Article]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        by_lang: dict[str, list[Article]] = {}
+        by_slug: dict[str, dict[str, Article]] = {}
+        for a in self.articles:
+            by_lang.setdefault(a.lang, []).append(a)
+            by_slug.setdefault(a.slug, {})[a.lang] = a
         object.__setattr__(self, "_by_key", {a.key: a for a in self.articles})
+        object.__setattr__(self, "_by_lang", {lang: tuple(found) for lang, found in by_lang.items()})
+        object.__setattr__(self, "_by_slug", by_slug)
 
-    @property
+    @cached_property
     def languages(self) -> tuple[str, ...]:
-        return tuple(sorted({a.lang for a in self.articles}))
+        return tuple(sorted(self._by_lang))
 
-    @property
+    @cached_property
     def slugs(self) -> frozenset[str]:
-        return frozenset(a.slug for a in self.articles)
+        return frozenset(self._by_slug)
 
-    @property
+    @cached_property
     def section_count(self) -> int:
         return sum(len(a.sections) for a in self.articles)
 
@@ -130,10 +145,10 @@ class Library:
         return self._by_key.get((slug, lang))
 
     def in_language(self, lang: str) -> tuple[Article, ...]:
-        return tuple(a for a in self.articles if a.lang == lang)
+        return self._by_lang.get(lang, ())
 
     def translations(self, slug: str) -> dict[str, Article]:
-        return {a.lang: a for a in self.articles if a.slug == slug}
+        return dict(self._by_slug.get(slug, {}))
 
 
 # --- loading -------------------------------------------------------------------------------------------
@@ -141,17 +156,31 @@ class Library:
 LanguageGuesser = Callable[[str], str | None]
 
 
-def load_library(root: Path | str, guess_language: LanguageGuesser | None = None) -> Library:
-    """Load every `*.md` under `root`; raise ContentError listing all problems if any file is bad."""
+PARALLEL_MIN_FILES = 400  # below this, starting worker processes costs more than it saves
+
+
+def load_library(root: Path | str, guess_language: LanguageGuesser | None = None, *, parallel: bool = False) -> Library:
+    """Load every `*.md` under `root`; raise ContentError listing all problems if any file is bad.
+
+    `parallel` parses large directories in forked worker processes (one per core); only use it where no
+    other threads run (start-up, the command line), as forking a threaded process is unsafe.
+    """
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
         raise ContentError([Problem(root, 0, "content directory does not exist")])
+    paths = list(_content_files(root, problems))
+    workers = worker_count(len(paths)) if parallel else 1
+    if workers > 1:
+        chunks = [paths[i::workers] for i in range(workers)]
+        with fork_pool(workers) as pool:
+            loaded = list(pool.map(_load_articles, chunks, [root] * workers, [guess_language] * workers))
+    else:
+        loaded = [_load_articles(paths, root, guess_language)]
     articles: list[Article] = []
-    for path in _content_files(root, problems):
-        article = _load_article(path, root, guess_language, problems)
-        if article is not None:
-            articles.append(article)
+    for found, found_problems in loaded:
+        articles.extend(found)
+        problems.extend(found_problems)
     seen: dict[tuple[str, str], Article] = {}
     for article in articles:
         first = seen.setdefault(article.key, article)
@@ -170,6 +199,26 @@ def load_library(root: Path | str, guess_language: LanguageGuesser | None = None
         raise ContentError(problems)
     articles.sort(key=lambda a: (a.slug, a.lang))
     return Library(root=root, articles=tuple(articles))
+
+
+def worker_count(items: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if items < PARALLEL_MIN_FILES or cores < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(cores, 4)
+
+
+def fork_pool(workers: int) -> ProcessPoolExecutor:
+    """Forked workers share the parent's string hash seed, which the index's term hashes rely on."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _load_articles(
+    paths: list[Path], root: Path, guess_language: LanguageGuesser | None
+) -> tuple[list[Article], list[Problem]]:
+    problems: list[Problem] = []
+    articles = [a for a in (_load_article(p, root, guess_language, problems) for p in paths) if a is not None]
+    return articles, problems
 
 
 def _content_files(root: Path, problems: list[Problem]) -> Iterator[Path]:

@@ -102,6 +102,9 @@ class LanguageDetector:
         }
         self._seed = seed
         self._factory: DetectorFactory | None = None
+        scripts = [self._script[lang] for lang in self.languages]
+        if len(set(scripts)) < len(scripts):
+            self._langdetect_factory()  # its profiles take ~0.2 s to load: at start-up, not on a question
 
     # -- public ---------------------------------------------------------------------------------------
 

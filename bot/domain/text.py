@@ -21,6 +21,9 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _ARABIC_DIACRITICS = regex.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_LETTER_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _INVISIBLE = regex.compile(r"[\p{Cf}\p{Cc}]+")
+_ARABIC_VARIANT = regex.compile(r"[أإآٱىة]")
+_NOT_LATIN = regex.compile(r"[^\u0000-\u036f\u1e00-\u1eff]")
+_COMBINING = regex.compile(r"\p{Mn}+")
 
 SNOWBALL_NAMES = {
     "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish",
@@ -41,8 +44,8 @@ def normalize(text: str) -> str:
     """Case-fold and unify what users type interchangeably (Arabic letter variants, harakat, NFKC)."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub(" ", text)
-    text = _ARABIC_DIACRITICS.sub("", text)
-    return text.casefold().translate(_ARABIC_LETTER_VARIANTS)
+    text = _ARABIC_DIACRITICS.sub("", text).casefold()
+    return text.translate(_ARABIC_LETTER_VARIANTS) if _ARABIC_VARIANT.search(text) else text
 
 
 def words(text: str) -> list[str]:
@@ -53,10 +56,10 @@ def words(text: str) -> list[str]:
 def fold(word: str) -> str:
     """Drop Latin diacritics ("wewnętrzna" -> "wewnetrzna") for typo-tolerant keys; other scripts keep
     their marks, since Devanagari vowel signs carry meaning."""
-    decomposed = unicodedata.normalize("NFD", word)
-    if not all(ord(ch) < 0x0370 for ch in decomposed):
+    if word.isascii() or _NOT_LATIN.search(word):
         return word
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("ł", "l")
+    folded: str = _COMBINING.sub("", unicodedata.normalize("NFD", word))
+    return folded.replace("ł", "l")
 
 
 class Analyzer:
