@@ -171,7 +171,7 @@ class LanguageIndex:
     def __getstate__(self) -> dict[str, object]:
         """Arrays and counts only: the articles and the analyzer are the receiving process's own."""
         state = dict(self.__dict__)
-        for name in ("articles", "analyzer", "_token_hashes", "_section_terms", "_fuzzy_keys"):
+        for name in ("articles", "analyzer", "_token_hashes", "_section_words", "_fuzzy_keys"):
             state.pop(name, None)
         return state
 
@@ -186,7 +186,7 @@ class LanguageIndex:
 
     def _make_caches(self) -> None:
         self._token_hashes = lru_cache(maxsize=400_000)(self._hashes_of_token)
-        self._section_terms = lru_cache(maxsize=4096)(self._terms_of_section)
+        self._section_words = lru_cache(maxsize=4096)(self._words_of_section)
         self._fuzzy_keys = lru_cache(maxsize=16_384)(self._closest_keys)
 
     # -- building -------------------------------------------------------------------------------------
@@ -392,11 +392,11 @@ class LanguageIndex:
         topic = self.topic_keys[self._article_number(match)]
         return all(any(k in topic for k in word.keys) for word in query)
 
-    def _terms_of_section(self, sid: int) -> tuple[None, list[str]]:
+    def _words_of_section(self, sid: int) -> list[str]:
         """The section's folded words, for typo matching (computed for the few candidates only)."""
         section = self._section(sid)
         heading = section.heading + (" " + self.summary_terms if section.is_summary else "")
-        return None, sorted({fold(t) for t in words(heading + "\n" + section.text)})
+        return sorted({fold(t) for t in words(heading + "\n" + section.text)})
 
     def _section(self, sid: int) -> Section:
         return self.articles[int(self.section_article[sid])].sections[int(self.section_number[sid])]
@@ -429,7 +429,7 @@ class LanguageIndex:
         """A misspelt word against the section's own words (rapidfuzz), as a share of its weight."""
         if len(word.surface) < 4:
             return 0.0
-        vocabulary = self._section_terms(sid)[1]
+        vocabulary = self._section_words(sid)
         found = process.extractOne(fold(word.surface), vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         return FUZZY_SHARE * word.weight * found[1] / 100 if found else 0.0
 

@@ -97,9 +97,6 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         return [key for word in words(text) for key in self.keys(word)]
 
-    def stems(self, tokens: Iterable[str]) -> list[str]:
-        return [self.stem(token) for token in tokens]
-
 
 def _stopword_list(lang: str) -> Iterable[str]:
     return stopwordsiso.stopwords(lang) if stopwordsiso.has_lang(lang) else ()
