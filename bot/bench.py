@@ -40,6 +40,7 @@ import numpy as np
 import regex
 from rapidfuzz import fuzz, process, utils
 
+from bot.bootstrap import make_engine
 from bot.domain.content import Article, Library
 from bot.domain.engine import Answer, AnswerEngine, Snapshot
 from bot.domain.evaluation import Case, read_cases
@@ -724,8 +725,6 @@ def bench_content(
     *,
     app_updates: int = APP_UPDATES,
 ) -> ContentFigures:
-    from bot.cli import make_engine
-
     figures = ContentFigures(name, directory)
     progress = env.err
     progress(f"[bench] {name}: loading and indexing {directory} ...")

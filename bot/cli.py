@@ -11,9 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.domain.content import ContentError
-from bot.domain.engine import AnswerEngine
-from bot.domain.language import parse_aliases
+from bot.bootstrap import EXIT_USAGE, exit_status, make_engine
+from bot.domain.evaluation import evaluate, format_report, read_cases
 from bot.domain.render import LinkResolver, answer_json, render_text
 from bot.environment import Environment
 from bot.settings import Settings
@@ -54,41 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     args = build_parser().parse_args(argv)
+    return exit_status(env, lambda: _dispatch(args, env))
+
+
+def _dispatch(args: argparse.Namespace, env: Environment) -> int:
     settings = env.settings
-    try:
-        if args.command == "ask":
-            return _ask(args, settings, env)
-        if args.command == "check-content":
-            return _check_content(args.directory or settings.content_dir, settings, env)
-        if args.command == "eval":
-            return _eval(args, settings, env)
-        if args.command == "run":
-            from bot.telegram.app import run
+    if args.command == "ask":
+        return _ask(args, settings, env)
+    if args.command == "check-content":
+        return _check_content(args.directory or settings.content_dir, settings, env)
+    if args.command == "eval":
+        return _eval(args, settings, env)
+    if args.command == "run":
+        from bot.telegram.app import run  # python-telegram-bot loads only for the bot: `ask` starts faster
 
-            return run(settings, env)
-        if args.command == "bench":
-            from bot.bench import run_benchmarks
+        return run(settings, env)
+    if args.command == "bench":
+        from bot.bench import run_benchmarks  # developer tooling: not loaded by the other commands
 
-            return run_benchmarks(args, settings, env)
-    except ContentError as exc:
-        env.err(f"content rejected ({len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}):")
-        for problem in exc.problems:
-            env.err(str(problem))
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 2
-
-
-def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
-    """The engine for a process that is starting: large directories load on every core (no threads run
-    yet, so forking worker processes is safe)."""
-    return AnswerEngine.from_directory(
-        content_dir or settings.content_dir,
-        default_language=settings.default_language,
-        aliases=parse_aliases(settings.language_aliases),
-        parallel=True,
-    )
+        return run_benchmarks(args, settings, env)
+    return EXIT_USAGE
 
 
 def _ask(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
@@ -122,8 +106,6 @@ def _check_content(directory: Path, settings: Settings, env: Environment) -> int
 
 
 def _eval(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
-    from bot.domain.evaluation import evaluate, format_report, read_cases
-
     engine = make_engine(settings, args.content)
     env.out(format_report(evaluate(engine, read_cases(args.file))))
     return 0

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.bench import builtin_cases, reload_while_answering, run_benchmarks
-from bot.cli import build_parser, make_engine
+from bot.bootstrap import make_engine
+from bot.cli import build_parser
 from bot.corpus import SYNTHETIC_PREFIX, generate_corpus
 from bot.corpus import main as corpus_main
 from bot.domain.content import load_library

@@ -27,8 +27,8 @@ from telegram import Update
 from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest, RequestData
 
+from bot.bootstrap import make_engine
 from bot.cli import main as cli_main
-from bot.cli import make_engine
 from bot.domain.render import TELEGRAM_LIMIT, utf16_length
 from bot.environment import Environment
 from bot.locales import t

@@ -20,7 +20,7 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.cli import make_engine
+from bot.bootstrap import make_engine
 from bot.logs import RedactSecrets
 from bot.settings import Settings
 from bot.store import Store

@@ -19,11 +19,12 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
+from bot.bootstrap import StartupError, exit_status, make_engine, open_store
 from bot.domain.engine import AnswerEngine
 from bot.environment import Environment
 from bot.logs import configure_logging
 from bot.settings import DEFAULT_API_BASE_URL, Settings
-from bot.store import Store, database_path
+from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.commands import register_commands
 from bot.telegram.context import SERVICES_KEY, Services
@@ -39,6 +40,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY, U
 RATE_LIMIT_RETRIES = 5  # AIORateLimiter: how often a 429 is waited out (for one call) before giving up
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret
 
+INVALID_TOKEN_MESSAGE = "Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots -> API Token)."
 NO_TOKEN_MESSAGE = """\
 TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram.
 
@@ -159,30 +161,30 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 def run(settings: Settings, env: Environment) -> int:
     """`python -m bot run`: 0 after a normal stop (SIGTERM, SIGINT), 2 when the bot cannot start for want of
-    settings.
+    settings, 1 when the content is invalid (bot/bootstrap.py turns these into exit statuses).
 
     Long polling runs on PTB's run_polling: on a stop signal the Updater stops fetching and confirms the
     offset of everything fetched (one last getUpdates), then Application.stop() handles every update
     already fetched before returning, so nothing is lost or answered twice across a restart. Webhook mode
     runs our own server (bot/telegram/webhook.py) with the same stop sequence.
     """
+    return exit_status(env, lambda: _run(settings))
+
+
+def _run(settings: Settings) -> int:
     token = settings.token
     if not token:
-        env.err(NO_TOKEN_MESSAGE)
-        return 2
+        raise StartupError(NO_TOKEN_MESSAGE)
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     try:
         options = webhook_options(settings) if settings.webhook_url else None
     except ValueError as exc:
-        env.err(str(exc))
-        return 2
+        raise StartupError(str(exc)) from None
     # A generated secret is as secret as a configured one.
     secrets_ = {s for s in [webhook_secret, options["secret_token"] if options else None] if s}
     configure_logging(settings.log_level, token, settings.log_json, extra_secrets=sorted(secrets_))
-    from bot.cli import make_engine  # the command line's loader: one way to build the engine
-
-    engine = make_engine(settings)  # a ContentError here is reported by the command line (exit 1)
-    store = Store.open(database_path(settings.data_dir))
+    engine = make_engine(settings)
+    store = open_store(settings)
     try:
         if options is not None:
             app = build_application(settings, engine, store, updater=False)
@@ -194,8 +196,7 @@ def run(settings: Settings, env: Environment) -> int:
             app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=settings.poll_interval)
             logger.info("stopped cleanly")
     except InvalidToken:
-        env.err("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather (/mybots -> API Token).")
-        return 2
+        raise StartupError(INVALID_TOKEN_MESSAGE) from None
     finally:
         store.close()
     return 0

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli import make_engine
+from bot.bootstrap import make_engine
 from bot.domain.render import TELEGRAM_LIMIT, utf16_length
 from bot.locales import t
 from bot.settings import Settings

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from telegram.request import HTTPXRequest
 
-from bot.cli import make_engine
+from bot.bootstrap import make_engine
 from bot.domain.engine import AnswerEngine
 from bot.locales import t
 from bot.settings import Settings

@@ -1,0 +1,60 @@
+"""Composition: settings -> engine and store for a process that is starting, and the one place where what
+stops a start-up becomes an exit status.
+
+The command line, the Telegram bot and the benchmark build their engine here; nothing here imports
+Telegram, so `python -m bot ask` starts without loading python-telegram-bot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.domain.content import ContentError
+from bot.domain.engine import AnswerEngine
+from bot.domain.language import parse_aliases
+from bot.environment import Environment
+from bot.settings import Settings
+from bot.store import Store, database_path
+
+EXIT_OK = 0
+EXIT_CONTENT = 1  # the content directory is invalid: each problem is printed
+EXIT_USAGE = 2  # the settings do not allow a start (no token, a bad webhook setting, a rejected token)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
+
+
+class StartupError(Exception):
+    """The program cannot start for want of a setting: `str()` tells the operator what to do."""
+
+    status = EXIT_USAGE
+
+
+def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
+    """The engine for a process that is starting: large directories load on every core (no threads run
+    yet, so forking worker processes is safe)."""
+    return AnswerEngine.from_directory(
+        content_dir or settings.content_dir,
+        default_language=settings.default_language,
+        aliases=parse_aliases(settings.language_aliases),
+        parallel=True,
+    )
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(database_path(settings.data_dir))
+
+
+def exit_status(env: Environment, start: Callable[[], int]) -> int:
+    """Run `start` and turn what stops a start-up into an exit status (the only place that does)."""
+    try:
+        return start()
+    except ContentError as exc:
+        env.err(f"content rejected ({len(exc.problems)} problem{'s' * (len(exc.problems) != 1)}):")
+        for problem in exc.problems:
+            env.err(str(problem))
+        return EXIT_CONTENT
+    except StartupError as exc:
+        env.err(str(exc))
+        return exc.status
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
