@@ -17,6 +17,8 @@ from bot.domain.render import LinkResolver, answer_json, render_text
 from bot.environment import Environment
 from bot.settings import Settings
 
+APP_UPDATES = 2_000  # `bench --app-updates`: enough for a steady rate, a few seconds per Application
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Inside-sales answer bot.")
@@ -47,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--questions", type=Path, help="question TSV (default: ../shared/eval/dev.tsv if present)")
     bench.add_argument("--repeat", type=int, default=20, help="passes over the questions")
+    bench.add_argument(
+        "--app-updates",
+        type=int,
+        default=APP_UPDATES,
+        help=f"message updates each Application processes in the throughput figures (default {APP_UPDATES:,})",
+    )
     return parser
 
 
@@ -69,7 +77,7 @@ def _dispatch(args: argparse.Namespace, env: Environment) -> int:
 
         return run(settings, env)
     if args.command == "bench":
-        from bot.bench import run_benchmarks  # developer tooling: not loaded by the other commands
+        from bot.bench.cli import run_benchmarks  # developer tooling: not loaded by the other commands
 
         return run_benchmarks(args, settings, env)
     return EXIT_USAGE

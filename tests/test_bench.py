@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.bench import builtin_cases, reload_while_answering, run_benchmarks
+from bot.bench import throughput
+from bot.bench.cli import run_benchmarks
+from bot.bench.questions import builtin_cases
+from bot.bench.reload import reload_while_answering
 from bot.bootstrap import make_engine
 from bot.cli import build_parser
 from bot.corpus import SYNTHETIC_PREFIX, generate_corpus
 from bot.corpus import main as corpus_main
 from bot.domain.content import load_library
+from bot.domain.render import LinkResolver
 from bot.environment import Environment
 from bot.settings import Settings
 
@@ -191,3 +195,22 @@ def test_answers_continue_from_the_old_snapshot_during_a_reload(tmp_path: Path) 
     assert figures.answers_during > 0
     assert figures.from_old_during == figures.answers_during
     assert figures.errors == figures.violations == figures.mixed == 0
+
+
+def test_a_broken_application_fails_the_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real application's throughput is the figure that matters: no "not measured" row hides a break."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("handlers could not be registered")
+
+    monkeypatch.setattr(throughput, "build_application", broken)
+    engine = make_engine(settings(), SEEDS)
+    links = LinkResolver(engine.library.slugs, "bench_bot", None)
+    with pytest.raises(RuntimeError, match="handlers could not be registered"):
+        throughput.application_throughput(engine, builtin_cases(), links, settings(), updates=5)
+
+
+def test_app_updates_is_a_documented_option() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["bench"]).app_updates == 2_000
+    assert parser.parse_args(["bench", "--app-updates", "30"]).app_updates == 30

@@ -23,20 +23,33 @@ class Case:
 
 @dataclass(frozen=True)
 class Outcome:
+    """One question's result: the language answered in and the section found (None: declined)."""
+
     case: Case
-    answer: Answer
+    language: str
+    found: tuple[str, int] | None  # (article slug, section index)
+    answer: Answer | None = None  # the engine's whole answer, for the report's details
+    article: str | None = None  # when set, a right section must also be in this article (slug)
+
+    @classmethod
+    def of(cls, case: Case, answer: Answer, *, article: str | None = None) -> Outcome:
+        found = None
+        if answer.answered and answer.article is not None and answer.section is not None:
+            found = (answer.article.slug, answer.section.index)
+        return cls(case, answer.language, found, answer, article)
 
     @property
     def language_ok(self) -> bool:
-        return self.answer.language == self.case.lang
+        return self.language == self.case.lang
 
     @property
     def ok(self) -> bool:
         if self.case.sections is None:
-            return not self.answer.answered
-        return (
-            self.answer.answered and self.answer.section is not None and self.answer.section.index in self.case.sections
-        )
+            return self.found is None
+        if self.found is None:
+            return False
+        slug, index = self.found
+        return index in self.case.sections and (self.article is None or slug == self.article)
 
 
 @dataclass
@@ -65,23 +78,28 @@ class Report:
 
 
 def read_cases(path: Path | str) -> list[Case]:
+    return parse_cases(Path(path).read_text(encoding="utf-8"), source=str(path))
+
+
+def parse_cases(text: str, *, source: str = "<questions>") -> list[Case]:
     cases: list[Case] = []
-    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip() or raw.startswith("#"):
             continue
         parts = raw.split("\t")
         if len(parts) != 3:
-            raise ValueError(f"{path}:{number}: expected 3 tab-separated columns, got {len(parts)}")
+            raise ValueError(f"{source}:{number}: expected 3 tab-separated columns, got {len(parts)}")
         lang, sections, question = (p.strip() for p in parts)
         wanted = None if sections == "-" else frozenset(int(s) for s in sections.split(","))
         cases.append(Case(number, lang, wanted, question))
     return cases
 
 
-def evaluate(engine: AnswerEngine, cases: Iterable[Case]) -> Report:
+def evaluate(engine: AnswerEngine, cases: Iterable[Case], *, article: str | None = None) -> Report:
+    """Answer every case; with `article`, a right section must also come from that article."""
     report = Report()
     for case in cases:
-        report.outcomes.append(Outcome(case, engine.answer(case.question)))
+        report.outcomes.append(Outcome.of(case, engine.answer(case.question), article=article))
     return report
 
 
@@ -100,6 +118,7 @@ def format_report(report: Report) -> str:
     lines.append(f"misses: {len(misses)}")
     for o in misses:
         a, c = o.answer, o.case
+        assert a is not None  # evaluate() keeps every answer
         want = "decline" if c.sections is None else "section " + ",".join(map(str, sorted(c.sections)))
         got = f"section {a.section.index} ({a.section.heading})" if a.answered and a.section else "declined"
         lang = "" if o.language_ok else f" LANGUAGE {a.language} ({a.detection.method}) not {c.lang};"
