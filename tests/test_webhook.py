@@ -5,21 +5,21 @@ oversized bodies, /healthz, /metrics, the stop sequence, and that the secret nev
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest, RequestData
 
+from auxil.offline import OfflineRequest
+from auxil.updates import message, user
 from bot.bootstrap import make_engine
 from bot.logs import RedactSecrets
 from bot.settings import Settings
@@ -37,58 +37,17 @@ BOT_ID = 123456789
 QUESTION = "Что такое внутренние продажи?"
 Json = dict[str, Any]
 
-_ids = itertools.count(1)
-
-
-@dataclass
-class FakeAPI(BaseRequest):
-    """Answers like Telegram and records the calls; `hold` makes sendMessage wait (an answer in hand)."""
-
-    calls: list[tuple[str, Json]] = field(default_factory=list)
-    hold: asyncio.Event | None = None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kwargs: Any
-    ) -> tuple[int, bytes]:
-        endpoint = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data else {}
-        self.calls.append((endpoint, params))
-        result: Any = True
-        if endpoint == "getMe":
-            result = {"id": BOT_ID, "is_bot": True, "first_name": "Bot", "username": "WebhookTestBot"}
-        elif endpoint == "sendMessage":
-            if self.hold is not None:
-                await self.hold.wait()
-            chat_id = int(str(params["chat_id"]))
-            result = {"message_id": next(_ids), "date": 1_700_000_000, "text": params["text"],
-                      "chat": {"id": chat_id, "type": "private"}}  # fmt: skip
-        return 200, json.dumps({"ok": True, "result": result}).encode()
-
-    def sent(self) -> list[Json]:
-        return [params for endpoint, params in self.calls if endpoint == "sendMessage"]
+WEBHOOK_BOT: Json = {"id": BOT_ID, "is_bot": True, "first_name": "Bot", "username": "WebhookTestBot"}
 
 
 def update(update_id: int, text: str = QUESTION, user_id: int = 1001) -> Json:
-    sender = {"id": user_id, "is_bot": False, "first_name": "Alice", "language_code": "ru"}
-    chat = {"id": user_id, "type": "private", "first_name": "Alice"}
-    message = {"message_id": next(_ids), "date": 1_700_000_000, "chat": chat, "from": sender, "text": text}
-    return {"update_id": update_id, "message": message}
+    return {"update_id": update_id, "message": message(text, sender=user(user_id, language_code="ru"))}
 
 
 @dataclass
 class Running:
     app: App
-    api: FakeAPI
+    api: OfflineRequest
     server: WebhookServer
     url: str
     metrics: BotMetrics | None
@@ -105,7 +64,7 @@ class Running:
         return self.api.sent()
 
 
-def make_app(tmp_path: Path, api: FakeAPI) -> App:
+def make_app(tmp_path: Path, api: OfflineRequest) -> App:
     if not (tmp_path / "content").exists():
         shutil.copytree(CONTENT, tmp_path / "content")
     values: dict[str, Any] = {
@@ -128,7 +87,7 @@ async def start(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     started: list[Running] = []
 
     async def make(*, metrics: bool = False, max_body_bytes: int = 1 << 20, run_app: bool = True) -> Running:
-        api = FakeAPI()
+        api = OfflineRequest(WEBHOOK_BOT)
         app = make_app(tmp_path, api)
         bot_metrics = BotMetrics() if metrics else None
         if bot_metrics is not None:
@@ -302,7 +261,8 @@ def _free_port() -> int:
 async def test_serve_sets_the_webhook_drains_updates_in_hand_on_stop_and_never_logs_the_secret(
     tmp_path: Path, logs: pytest.LogCaptureFixture
 ) -> None:
-    api = FakeAPI(hold=asyncio.Event())
+    api = OfflineRequest(WEBHOOK_BOT)
+    api.hold = asyncio.Event()
     app = make_app(tmp_path, api)
     port = _free_port()
     stop = asyncio.Event()
@@ -313,7 +273,7 @@ async def test_serve_sets_the_webhook_drains_updates_in_hand_on_stop_and_never_l
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as client:
         for _ in range(500):
-            if any(endpoint == "setWebhook" for endpoint, _ in api.calls):
+            if api.of("setWebhook"):
                 break
             await asyncio.sleep(0.01)
         health = await client.get(f"{url}/healthz")
@@ -328,12 +288,12 @@ async def test_serve_sets_the_webhook_drains_updates_in_hand_on_stop_and_never_l
         with pytest.raises(httpx.ConnectError):  # no longer accepting: Telegram keeps it for the next run
             await client.post(f"{url}/hook", json=update(4), headers={SECRET_HEADER: SECRET})
         assert not task.done(), "still finishing the updates in hand"
-        api.hold.set()  # type: ignore[union-attr]
+        api.hold.set()
         await asyncio.wait_for(task, 10)
 
     assert health.status_code == 200
     assert [r.status_code for r in accepted] == [200, 200, 200]
-    [(_, set_webhook)] = [(e, p) for e, p in api.calls if e == "setWebhook"]
+    [set_webhook] = [call.params for call in api.of("setWebhook")]
     assert set_webhook["secret_token"] == SECRET
     assert set_webhook["drop_pending_updates"] is False
     assert set_webhook["allowed_updates"] == ALLOWED_UPDATES

@@ -19,6 +19,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.bench.offline import BENCH_BOT_USERNAME, OfflineRequest
 from bot.bench.timing import one_core
+from bot.bench.updates import message, update, user
 from bot.domain.engine import AnswerEngine
 from bot.domain.evaluation import Case
 from bot.domain.render import LinkResolver, render_html
@@ -51,15 +52,11 @@ class AppFigures:
 
 
 def _update_payloads(cases: Sequence[Case], count: int) -> list[dict[str, Any]]:
-    now = int(time.time())
     payloads: list[dict[str, Any]] = []
     for number in range(count):
         case = cases[number % len(cases)]
-        user = 100_000 + number % 97
-        person = {"id": user, "is_bot": False, "first_name": "User", "language_code": case.lang}
-        chat = {"id": user, "type": "private", "first_name": "User"}
-        message = {"message_id": number + 1, "date": now, "chat": chat, "from": person, "text": case.question}
-        payloads.append({"update_id": number + 1, "message": message})
+        person = user(100_000 + number % 97, language_code=case.lang, first_name="User")
+        payloads.append(update(message=message(case.question, sender=person)))
     return payloads
 
 
@@ -97,7 +94,7 @@ async def _bench_handler_run(
         seconds = await _timed(application, payloads)
     finally:
         await application.shutdown()
-    return seconds, request.calls["sendMessage"]
+    return seconds, request.count("sendMessage")
 
 
 async def _real_app_run(
@@ -123,7 +120,7 @@ async def _real_app_run(
     finally:
         await application.shutdown()
         store.close()
-    return seconds, request.calls["sendMessage"]
+    return seconds, request.count("sendMessage")
 
 
 def application_throughput(
