@@ -5,9 +5,7 @@ No autouse fixtures and no global state: other test modules (store, logs, e2e, t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,12 +79,9 @@ def make_content(tmp_path: Path) -> MakeContent:
     return make
 
 
-# --- Telegram HTML ---------------------------------------------------------------------------------------
+# --- Telegram HTML (the check itself is tests/auxil/telegram_html.py) ---------------------------------
 
-TELEGRAM_TAGS = frozenset({"b", "i", "a", "blockquote", "code", "pre", "u", "s"})
 TELEGRAM_LIMIT = 4096
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+|#x[0-9a-fA-F]+);")
-_TAG = re.compile(r"</?(?:" + "|".join(TELEGRAM_TAGS) + r")(?=[\s>])")
 
 
 def is_absolute_url(url: str) -> bool:
@@ -94,66 +89,3 @@ def is_absolute_url(url: str) -> bool:
     if parts.scheme in ("http", "https"):
         return bool(parts.netloc)
     return parts.scheme in ("tg", "mailto")
-
-
-class _TelegramHTML(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in TELEGRAM_TAGS:
-            self.errors.append(f"tag <{tag}> is not allowed")
-        if tag == "a":
-            if len(attrs) != 1 or attrs[0][0] != "href" or not is_absolute_url(attrs[0][1] or ""):
-                self.errors.append(f"bad link attributes {attrs!r}")
-            else:
-                self.hrefs.append(attrs[0][1] or "")
-            if "a" in self.stack:
-                self.errors.append("nested <a>")
-        elif attrs:
-            self.errors.append(f"<{tag}> has attributes {attrs!r}")
-        self.stack.append(tag)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.errors.append(f"self-closing <{tag}/>")
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes {self.stack[-1:] or 'nothing'}")
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-    def handle_comment(self, data: str) -> None:
-        self.errors.append("comment")
-
-    def handle_decl(self, decl: str) -> None:
-        self.errors.append("declaration")
-
-    def handle_pi(self, data: str) -> None:
-        self.errors.append("processing instruction")
-
-    def unknown_decl(self, data: str) -> None:
-        self.errors.append("unknown declaration")
-
-
-def check_telegram_html(message: str, limit: int = TELEGRAM_LIMIT) -> tuple[str, list[str]]:
-    """Assert `message` is one valid Telegram HTML message; return its visible text and its link targets."""
-    assert message.strip(), "empty message"
-    assert len(message.encode("utf-16-le")) // 2 <= limit, "message over the limit"
-    for match in re.finditer("&", message):
-        assert _ENTITY.match(message, match.start()), f"bare or unknown entity at {message[match.start() :][:12]!r}"
-    for match in re.finditer("<", message):
-        assert _TAG.match(message, match.start()), f"unescaped '<' at {message[match.start() :][:12]!r}"
-    parser = _TelegramHTML()
-    parser.feed(message)
-    parser.close()
-    assert not parser.errors, parser.errors
-    assert not parser.stack, f"unclosed {parser.stack}"
-    return "".join(parser.text), parser.hrefs

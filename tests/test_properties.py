@@ -7,10 +7,11 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import LANGUAGES, TELEGRAM_LIMIT, check_telegram_html
+from conftest import LANGUAGES, TELEGRAM_LIMIT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from auxil.telegram_html import check_telegram_html
 from bot.domain.content import Block, Span
 from bot.domain.engine import AnswerEngine
 from bot.domain.render import LinkResolver, answer_json, block_html, pack, render_html, render_text, utf16_length

@@ -14,10 +14,10 @@ from conftest import (
     LANGUAGES,
     TELEGRAM_LIMIT,
     MakeContent,
-    check_telegram_html,
     is_absolute_url,
 )
 
+from auxil.telegram_html import check_telegram_html
 from bot import locales
 from bot.domain.content import Block, Span
 from bot.domain.engine import Answer, AnswerEngine, SectionRef

@@ -36,7 +36,7 @@ class LinkResolver:
     base_url: str | None = None
 
     def resolve(self, href: str | None) -> str | None:
-        if not href:
+        if not href or "\x00" in href:  # Telegram's parser rejects the whole message for a NUL in a link
             return None
         try:
             parts = urlsplit(href.strip())

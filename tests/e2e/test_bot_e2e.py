@@ -21,12 +21,12 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from auxil.telegram_html import check_telegram_html
 from bot.bootstrap import make_engine
 from bot.domain.render import TELEGRAM_LIMIT, utf16_length
 from bot.locales import t
@@ -117,32 +117,9 @@ async def running_bot(
 # --- what Telegram would accept ------------------------------------------------------------------------
 
 
-class _Balance(HTMLParser):
-    ALLOWED = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-                         "blockquote", "tg-spoiler", "span"})  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in self.ALLOWED:
-            self.problems.append(f"<{tag}>")
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
-            self.problems.append(f"</{tag}>")
-
-
 def assert_good_html(reply: Reply) -> None:
     text = reply["text"]
-    parser = _Balance()
-    parser.feed(text)
-    parser.close()
-    assert not parser.problems, f"tags Telegram would reject: {parser.problems}"
-    assert not parser.stack, f"unclosed tags: {parser.stack}"
+    check_telegram_html(text)
     assert 0 < utf16_length(text) <= TELEGRAM_LIMIT
     assert reply["parse_mode"] == "HTML"
     assert reply.message.get("text"), "the emulator parsed the HTML and delivered the message"

@@ -11,7 +11,7 @@ import pytest
 from telegram import Update
 
 from auxil.offline import ADMIN, BOT_USERNAME, STRANGER, OfflineBot
-from auxil.telegram_html import assert_telegram_html
+from auxil.telegram_html import check_telegram_html
 from auxil.updates import group_chat, message, update, user
 from bot.locales import t
 
@@ -30,7 +30,7 @@ async def test_a_broken_reload_lists_problems_and_keeps_serving(bot: OfflineBot)
     assert html.escape(t("ru", "reload_failed"), quote=False) in text
     assert re.search(r"<code>\S*ms/broken\.md:\d+: front matter is not valid YAML", text)
     for sent in replies:
-        assert_telegram_html(sent["text"])
+        check_telegram_html(sent["text"])
     answer = await bot.say("Berapakah gaji wakil jualan dalaman?")
     assert "$45,000" in answer[0]["text"]
 
@@ -64,7 +64,7 @@ async def test_stats_and_declined_export(bot: OfflineBot) -> None:
     assert refused["text"] == html.escape(t("en", "admin_only"), quote=False)
     [stats] = await bot.say("/stats", sender=user(ADMIN))
     assert "Questions: 2, answered: 1 (50%)" in stats["text"]
-    assert_telegram_html(stats["text"])
+    check_telegram_html(stats["text"])
     await bot.say("/declined", sender=user(ADMIN))
     [document] = bot.api.of("sendDocument")
     [content] = document.files.values()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auxil.offline import OfflineBot
-from auxil.telegram_html import assert_telegram_html
+from auxil.telegram_html import check_telegram_html
 from auxil.updates import buttons, callback_data, group_chat, user
 from bot.locales import t
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, Feedback, OpenSection, SetLanguage, decode, encode
@@ -40,7 +40,7 @@ async def test_opening_a_section_from_a_button(bot: OfflineBot) -> None:
     [section] = bot.api.sent()
     assert section["text"].startswith("<b>हाइलाइट्स</b>")
     assert "v1:s:hi:0:inside-sales" in callback_data(section)
-    assert_telegram_html(section["text"])
+    check_telegram_html(section["text"])
 
 
 @pytest.mark.parametrize("data", ["v0:s:ru:0:inside-sales", "v1:s:ru:99:inside-sales", "v1:s:xx:0:nope",

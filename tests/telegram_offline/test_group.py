@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from auxil.offline import BOT_USERNAME, GROUP, OfflineBot
-from auxil.telegram_html import assert_telegram_html
+from auxil.telegram_html import check_telegram_html
 from auxil.updates import bot_message, callback_data, group_chat, message, user
 from bot.locales import t
 
@@ -17,7 +17,7 @@ async def test_group_ask_replies_to_the_question(bot: OfflineBot) -> None:
     assert sent["reply_parameters"]["message_id"] == ask["message_id"]
     assert "$45,000" in sent["text"]
     assert all(d.startswith("v1:f:") for d in callback_data(sent)), "groups get compact answers"
-    assert_telegram_html(sent["text"])
+    check_telegram_html(sent["text"])
 
 
 async def test_group_chatter_is_ignored_and_costs_nothing(bot: OfflineBot) -> None:
