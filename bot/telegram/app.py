@@ -27,7 +27,7 @@ from bot.settings import DEFAULT_API_BASE_URL, Settings
 from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.commands import register_commands
-from bot.telegram.context import SERVICES_KEY, Services
+from bot.telegram.context import CONTEXT_TYPES, SERVICES_KEY, Services
 from bot.telegram.ratelimit import UserRateLimiter
 from bot.telegram.retries import ResilientRateLimiter
 
@@ -86,6 +86,7 @@ def build_application(
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
     builder: Any = (
         Application.builder().token(token).base_url(api).base_file_url(files).defaults(defaults)
+        .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
         .post_stop(_post_stop)
     )  # fmt: skip

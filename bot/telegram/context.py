@@ -1,8 +1,10 @@
 """What every handler needs, kept in `application.bot_data`: the engine, the store, settings, links.
 
-Handlers reach it through `services(context)`, never through module globals, so tests can build as many
-independent Applications as they like. `observed` wraps a handler to write the one structured log line
-per handled update (outcome and timing only, never user text).
+Handlers reach it through their context (`BotContext`, registered through PTB's ContextTypes as in its
+contexttypesbot.py): `context.services`, and the languages of the user the update came from, looked up once
+per update. Never through module globals, so tests can build as many independent Applications as they
+like. `observed` wraps a handler to write the one structured log line per handled update (outcome and
+timing only, never user text).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from telegram import Update, User
 from telegram.error import BadRequest, NetworkError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot import locales
 from bot.domain.content import Library
@@ -28,7 +30,6 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.telegram.ratelimit import UserRateLimiter
 
-Context = ContextTypes.DEFAULT_TYPE
 SERVICES_KEY = "services"
 UPDATE_LOGGER = logging.getLogger("bot.telegram.updates")
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # the code names a locale file: nothing else gets near it
@@ -99,11 +100,53 @@ class Services:
         return ", ".join(dict.fromkeys(titles)) or "—"
 
 
-def services(context: Context) -> Services:
-    found = context.bot_data.get(SERVICES_KEY)
-    if not isinstance(found, Services):
-        raise RuntimeError("the Application was not built by bot.telegram.app.build_application")
-    return found
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The context of one update: the services, and the languages of the user who sent it."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self.user: User | None = None
+        self._pinned: tuple[str | None] | None = None  # looked up once per update (a store read)
+
+    @classmethod
+    def from_update(cls, update: object, application: Application[Any, Any, Any, Any, Any, Any]) -> BotContext:
+        context = super().from_update(update, application)
+        if isinstance(update, Update):
+            context.user = update.effective_user
+        return context
+
+    @property
+    def services(self) -> Services:
+        found = self.bot_data.get(SERVICES_KEY)
+        if not isinstance(found, Services):
+            raise RuntimeError("the Application was not built by bot.telegram.app.build_application")
+        return found
+
+    @property
+    def pinned_language(self) -> str | None:
+        """The answer language the user chose with /lang, if the content still has it."""
+        if self._pinned is None:
+            self._pinned = (self.services.pinned_language(self.user),)
+        return self._pinned[0]
+
+    @property
+    def ui_language(self) -> str:
+        """The language of the bot's own words for this user."""
+        return self.services.ui_language(self.user, self.pinned_language)
+
+    @property
+    def content_language(self) -> str:
+        """The content language to show topics in when there is no question to detect one from."""
+        return self.services.content_language(self.user, self.pinned_language)
+
+
+Context = BotContext
+CONTEXT_TYPES = ContextTypes(context=BotContext)
 
 
 @dataclass

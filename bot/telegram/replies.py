@@ -9,24 +9,38 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from telegram import InlineKeyboardMarkup, Message, ReplyParameters, Update, User
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 from bot.domain.engine import Answer, AnswerEngine, SectionRef
 from bot.domain.render import escape, render_html, section_html
 from bot.locales import t
-from bot.telegram.context import Context, Outcome, Services, chat_kind, services
+from bot.store import MAX_QUESTION_CHARS
+from bot.telegram.context import Context, Outcome, Services, chat_kind
 from bot.telegram.keyboards import answer_keyboard, section_keyboard
 from bot.telegram.ratelimit import Decision
 
 logger = logging.getLogger(__name__)
 
-# Telegram allows 4,096 characters; a question is never that long, and language detection costs grow
-# with the text, so only the start of a pasted wall of text is looked at.
-MAX_QUESTION_CHARS = 1000
+# Only the first MAX_QUESTION_CHARS of a question are looked at: Telegram allows 4,096 characters, a
+# question is never that long, and language detection costs grow with the text.
 # Below this retrieval score an answer is kept for review (store.log_question's low_confidence).
 LOW_CONFIDENCE = 0.5
+
+
+@contextmanager
+def unless_unchanged() -> Iterator[None]:
+    """An edit to what the message already shows: Telegram refuses it ("message is not modified"), and
+    there is nothing left to do."""
+    try:
+        yield
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 def thread_of(message: Message | None) -> int | None:
@@ -80,7 +94,7 @@ async def within_limit(update: Update, context: Context, ui_lang: str) -> bool:
     user = update.effective_user
     if user is None:
         return True
-    decision = services(context).limiter.check(user.id)
+    decision = context.services.limiter.check(user.id)
     if decision is Decision.ALLOW:
         return True
     text = t(ui_lang, "rate_limited") if decision is Decision.WARN else None
@@ -95,13 +109,12 @@ async def answer_question(
     update: Update, context: Context, question: str, *, reply_to: Message | None, compact: bool
 ) -> Outcome:
     """Answer `question`, log it, and send the answer with its buttons to the update's chat."""
-    svc = services(context)
+    svc = context.services
     user = update.effective_user
     message = update.effective_message
     if message is None:
         return Outcome()
-    pinned = svc.pinned_language(user)
-    ui_lang = svc.ui_language(user, pinned)
+    pinned, ui_lang = context.pinned_language, context.ui_language
     question = question.strip()[:MAX_QUESTION_CHARS]
     if not question:
         await reply(update, context, escape(t(ui_lang, "non_text")))
@@ -151,7 +164,7 @@ async def send_section(
     thread_id: int | None = None,
 ) -> Message | None:  # fmt: skip
     """A whole section, with the article's other sections and translations as buttons."""
-    svc = services(context)
+    svc = context.services
     messages = section_html(ref, svc.links())
     keyboard = section_keyboard(ref, svc.engine.library)
     return await send_html(context, chat_id, messages, keyboard=keyboard, reply_to=reply_to, thread_id=thread_id)

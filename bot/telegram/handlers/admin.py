@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from telegram import Update
+from telegram import Document, Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.domain.content import ContentError
@@ -17,22 +17,11 @@ from bot.domain.engine import LoadReport
 from bot.domain.render import escape, pack
 from bot.locales import t
 from bot.store import declined_csv
-from bot.telegram.context import Context, Outcome, Services, observed, services
+from bot.telegram.context import Context, Outcome, observed
+from bot.telegram.guards import admin_only, admin_only_else, refuse
 from bot.telegram.replies import reply, send_html, thread_of
+from bot.telegram.updates import NEW_MESSAGE, PRIVATE
 from bot.telegram.uploads import UploadRejected, install, safe_name
-
-NEW_MESSAGE = filters.UpdateType.MESSAGE
-PRIVATE = filters.ChatType.PRIVATE & NEW_MESSAGE
-
-
-def _ui(svc: Services, update: Update) -> str:
-    user = update.effective_user
-    return svc.ui_language(user, svc.pinned_language(user))
-
-
-async def _refuse(update: Update, context: Context, ui_lang: str) -> Outcome:
-    await reply(update, context, escape(t(ui_lang, "admin_only")))
-    return Outcome(language=ui_lang)
 
 
 def _report_values(report: LoadReport) -> dict[str, str | int]:
@@ -44,20 +33,23 @@ def _report_values(report: LoadReport) -> dict[str, str | int]:
     }
 
 
-async def _send_problems(update: Update, context: Context, heading: str, error: ContentError) -> None:
-    """Each problem as `path:line: message`, split over as many messages as needed."""
+async def _send_lines(update: Update, context: Context, lines: list[str]) -> None:
+    """HTML lines to the update's chat, packed into as few messages as fit."""
     message = update.effective_message
     assert message is not None
+    await send_html(context, message.chat_id, pack(lines, separator="\n"), thread_id=thread_of(message))
+
+
+async def _send_problems(update: Update, context: Context, heading: str, error: ContentError) -> None:
+    """Each problem as `path:line: message`, split over as many messages as needed."""
     fragments = [escape(heading)] + [f"• <code>{escape(str(problem))}</code>" for problem in error.problems]
-    await send_html(context, message.chat_id, pack(fragments, separator="\n"), thread_id=thread_of(message))
+    await _send_lines(update, context, fragments)
 
 
 @observed("reload")
+@admin_only
 async def reload_content(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    ui_lang = _ui(svc, update)
-    if not svc.is_admin(update.effective_user):
-        return await _refuse(update, context, ui_lang)
+    svc, ui_lang = context.services, context.ui_language
     try:
         report = await asyncio.to_thread(svc.engine.reload)  # all or nothing, off the event loop
     except ContentError as exc:
@@ -67,20 +59,28 @@ async def reload_content(update: Update, context: Context) -> Outcome:
     return Outcome(language=ui_lang, answered=True)
 
 
-@observed("upload")
-async def upload(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    ui_lang = _ui(svc, update)
+def _document(update: Update) -> tuple[Message, Document]:
     message = update.effective_message
     assert message is not None
-    assert message.document is not None
-    document = message.document
+    assert message.document is not None  # guaranteed by the handler's filter
+    return message, message.document
+
+
+async def _stranger_document(update: Update, context: Context) -> Outcome:
+    """Not an admin: an article upload is refused, any other document gets the hint non-admins get."""
+    _, document = _document(update)
+    if (document.file_name or "").lower().endswith(".md"):
+        return await refuse(update, context)
+    await reply(update, context, escape(t(context.ui_language, "non_text")))
+    return Outcome(language=context.ui_language)
+
+
+@observed("upload")
+@admin_only_else(_stranger_document)
+async def upload(update: Update, context: Context) -> Outcome:
+    svc, ui_lang = context.services, context.ui_language
+    _, document = _document(update)
     name = document.file_name or ""
-    if not svc.is_admin(update.effective_user):
-        if name.lower().endswith(".md"):
-            return await _refuse(update, context, ui_lang)
-        await reply(update, context, escape(t(ui_lang, "non_text")))
-        return Outcome(language=ui_lang)
     limit = svc.settings.max_upload_bytes
 
     async def reject(reason: str, **values: object) -> Outcome:
@@ -113,11 +113,9 @@ async def upload(update: Update, context: Context) -> Outcome:
 
 
 @observed("stats")
+@admin_only
 async def stats(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    ui_lang = _ui(svc, update)
-    if not svc.is_admin(update.effective_user):
-        return await _refuse(update, context, ui_lang)
+    svc, ui_lang = context.services, context.ui_language
     figures = await asyncio.to_thread(svc.store.stats)
     lines = [
         escape(t(ui_lang, "stats_summary", total=figures.total_questions, answered=figures.answered_questions,
@@ -130,18 +128,14 @@ async def stats(update: Update, context: Context) -> Outcome:
     if figures.top_declined:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
-    message = update.effective_message
-    assert message is not None
-    await send_html(context, message.chat_id, pack(lines, separator="\n"), thread_id=thread_of(message))
+    await _send_lines(update, context, lines)
     return Outcome(language=ui_lang)
 
 
 @observed("declined")
+@admin_only
 async def declined(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    ui_lang = _ui(svc, update)
-    if not svc.is_admin(update.effective_user):
-        return await _refuse(update, context, ui_lang)
+    svc, ui_lang = context.services, context.ui_language
     rows = await asyncio.to_thread(svc.store.export_declined)
     # A byte-order mark makes spreadsheet programs read the (often non-Latin) questions as UTF-8.
     data = declined_csv(rows).encode("utf-8-sig")

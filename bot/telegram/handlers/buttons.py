@@ -10,14 +10,13 @@ import sqlite3
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.domain.render import escape
 from bot.locales import language_name, t
-from bot.telegram.context import Context, Outcome, Services, observed, services
+from bot.telegram.context import Context, Outcome, Services, observed
 from bot.telegram.keyboards import Feedback, OpenSection, SetLanguage, decode, is_feedback_row, topics_keyboard
-from bot.telegram.replies import send_section, thread_of, within_limit
+from bot.telegram.replies import send_section, thread_of, unless_unchanged, within_limit
 
 
 def _accessible(query: CallbackQuery) -> Message | None:
@@ -29,10 +28,7 @@ def _accessible(query: CallbackQuery) -> Message | None:
 async def on_button(update: Update, context: Context) -> Outcome:
     query = update.callback_query
     assert query is not None
-    svc = services(context)
-    user = query.from_user
-    pinned = svc.pinned_language(user)
-    ui_lang = svc.ui_language(user, pinned)
+    svc, ui_lang = context.services, context.ui_language
     action = decode(query.data, svc.engine.library.slugs)
     if isinstance(action, OpenSection):
         return await _open_section(update, context, query, action, ui_lang)
@@ -47,7 +43,7 @@ async def on_button(update: Update, context: Context) -> Outcome:
 async def _open_section(
     update: Update, context: Context, query: CallbackQuery, action: OpenSection, ui_lang: str
 ) -> Outcome:
-    svc = services(context)
+    svc = context.services
     ref = svc.engine.section(action.slug, action.lang, action.index)
     if ref is None or query.message is None:  # content changed, or a button on an inline message
         await query.answer(t(ui_lang, "button_expired"))
@@ -78,11 +74,8 @@ async def _set_language(svc: Services, query: CallbackQuery, action: SetLanguage
     await query.answer()
     content_lang = svc.content_language(query.from_user, lang)
     keyboard = topics_keyboard(svc.engine.topics(content_lang))
-    try:
+    with unless_unchanged():  # the same choice twice
         await query.edit_message_text(escape(text), reply_markup=keyboard)
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():  # the same choice twice
-            raise
     return Outcome(language=ui_lang)
 
 
@@ -96,11 +89,8 @@ async def _feedback(svc: Services, query: CallbackQuery, action: Feedback, ui_la
     # In a private chat the vote is done: drop the 👍/👎 row. In a group others may still vote.
     if recorded and message is not None and message.chat.type == ChatType.PRIVATE and message.reply_markup:
         rows = [list(row) for row in message.reply_markup.inline_keyboard if not is_feedback_row(row)]
-        try:
+        with unless_unchanged():
             await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
     return Outcome(language=ui_lang, answered=recorded)
 
 

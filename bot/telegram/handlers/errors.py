@@ -12,7 +12,7 @@ from telegram.ext import Application
 
 from bot.domain.render import escape
 from bot.locales import t
-from bot.telegram.context import Context, services, unreachable
+from bot.telegram.context import Context, unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,8 @@ async def on_error(update: object, context: Context) -> None:
 
 
 async def _tell_user(update: Update, context: Context) -> None:
-    user = update.effective_user
     try:
-        svc = services(context)
-        lang = svc.ui_language(user, svc.pinned_language(user))
+        lang = context.ui_language
     except Exception:  # the store itself may be what failed
         lang = "en"
     text = t(lang, "error")

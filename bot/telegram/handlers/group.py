@@ -16,10 +16,9 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.domain.render import escape
 from bot.locales import t
-from bot.telegram.context import Context, Outcome, observed, services
+from bot.telegram.context import Context, Outcome, observed
 from bot.telegram.replies import answer_question, reply
-
-NEW_MESSAGE = filters.UpdateType.MESSAGE
+from bot.telegram.updates import GROUPS, NEW_MESSAGE
 
 
 def _bot_identity(message: Message) -> tuple[int, str]:
@@ -89,9 +88,7 @@ async def ask(update: Update, context: Context) -> Outcome:
         if replied is not None and not from_bot and (replied.text or replied.caption):
             question, target = replied.text or replied.caption or "", replied
         else:
-            svc = services(context)
-            user = update.effective_user
-            await reply(update, context, escape(t(svc.ui_language(user, svc.pinned_language(user)), "ask_usage")))
+            await reply(update, context, escape(t(context.ui_language, "ask_usage")))
             return Outcome()
     return await answer_question(update, context, question, reply_to=target if compact else None, compact=compact)
 
@@ -107,5 +104,4 @@ async def addressed(update: Update, context: Context) -> Outcome:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("ask", ask, filters=NEW_MESSAGE))
-    groups = filters.ChatType.GROUPS & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND
-    app.add_handler(MessageHandler(groups & AddressedToBot(), addressed))
+    app.add_handler(MessageHandler(GROUPS & filters.TEXT & ~filters.COMMAND & AddressedToBot(), addressed))

@@ -12,8 +12,9 @@ from telegram.ext import Application, ChosenInlineResultHandler, InlineQueryHand
 
 from bot.domain.engine import SectionRef
 from bot.domain.render import LinkResolver, render_html, section_html
-from bot.telegram.context import Context, Outcome, observed, services
-from bot.telegram.replies import MAX_QUESTION_CHARS, answer_for
+from bot.store import MAX_QUESTION_CHARS
+from bot.telegram.context import Context, Outcome, observed
+from bot.telegram.replies import answer_for
 
 CACHE_SECONDS = 60  # results depend on the user's pinned language, hence is_personal as well
 DESCRIPTION_CHARS = 100
@@ -50,13 +51,13 @@ def section_result(ref: SectionRef, links: LinkResolver) -> InlineQueryResultArt
 async def inline_query(update: Update, context: Context) -> Outcome:
     query = update.inline_query
     assert query is not None
-    svc = services(context)
+    svc = context.services
     user = query.from_user
-    pinned = svc.pinned_language(user)
+    pinned = context.pinned_language
     links = svc.links()
     text = query.query.strip()[:MAX_QUESTION_CHARS]
     if not text:
-        lang = svc.content_language(user, pinned)
+        lang = context.content_language
         refs = svc.engine.topics(lang, limit=MAX_ALL_SECTIONS)
         await query.answer([section_result(ref, links) for ref in refs], cache_time=CACHE_SECONDS, is_personal=True)
         return Outcome(language=lang)

@@ -15,25 +15,22 @@ from bot.domain.content import Article
 from bot.domain.engine import SectionRef
 from bot.domain.render import escape
 from bot.locales import t
-from bot.telegram.context import Context, Outcome, observed, services
+from bot.telegram.context import Context, Outcome, observed
 from bot.telegram.keyboards import language_keyboard, topics_keyboard
 from bot.telegram.replies import answer_question, reply, send_section, thread_of, within_limit
+from bot.telegram.updates import NEW_MESSAGE, PRIVATE
 
 MAX_TOPIC_BUTTONS = 20
 _DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # what Telegram allows in a start parameter
 
-NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages and channel posts are not questions
-
 
 @observed("start")
 async def start(update: Update, context: Context) -> Outcome:
-    svc = services(context)
+    svc = context.services
     user = update.effective_user
     message = update.effective_message
     assert message is not None  # guaranteed by the handler's filters
-    pinned = svc.pinned_language(user)
-    ui_lang = svc.ui_language(user, pinned)
-    lang = svc.content_language(user, pinned)
+    pinned, ui_lang, lang = context.pinned_language, context.ui_language, context.content_language
     if not await within_limit(update, context, ui_lang):
         return Outcome()
     payload = context.args[0] if context.args else ""
@@ -55,7 +52,7 @@ async def start(update: Update, context: Context) -> Outcome:
 
 def _article_for(context: Context, slug: str, lang: str) -> Article | None:
     """The article in the user's language, else in the default language, else any translation."""
-    svc = services(context)
+    svc = context.services
     translations = svc.engine.library.translations(slug)
     if not translations:
         return None
@@ -67,21 +64,16 @@ def _article_for(context: Context, slug: str, lang: str) -> Article | None:
 
 @observed("help")
 async def help_command(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    user = update.effective_user
-    if not await within_limit(update, context, svc.ui_language(user, svc.pinned_language(user))):
+    if not await within_limit(update, context, context.ui_language):
         return Outcome()
     return await _send_help(update, context)
 
 
 async def _send_help(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    user = update.effective_user
-    pinned = svc.pinned_language(user)
-    ui_lang = svc.ui_language(user, pinned)
-    text = t(ui_lang, "help", topics=svc.topics_text(svc.content_language(user, pinned)),
+    svc, ui_lang = context.services, context.ui_language
+    text = t(ui_lang, "help", topics=svc.topics_text(context.content_language),
              bot=svc.bot_username or context.bot.username)  # fmt: skip
-    if svc.is_admin(user):
+    if svc.is_admin(update.effective_user):  # admins also learn their commands
         text += "\n\n" + t(ui_lang, "help_admin")
     await reply(update, context, escape(text))
     return Outcome(language=ui_lang)
@@ -89,13 +81,10 @@ async def _send_help(update: Update, context: Context) -> Outcome:
 
 @observed("lang")
 async def lang_command(update: Update, context: Context) -> Outcome:
-    svc = services(context)
-    user = update.effective_user
-    pinned = svc.pinned_language(user)
-    ui_lang = svc.ui_language(user, pinned)
+    ui_lang = context.ui_language
     if not await within_limit(update, context, ui_lang):
         return Outcome()
-    keyboard = language_keyboard(svc.engine.library.languages, pinned, ui_lang)
+    keyboard = language_keyboard(context.services.engine.library.languages, context.pinned_language, ui_lang)
     await reply(update, context, escape(t(ui_lang, "choose_language")), keyboard=keyboard)
     return Outcome(language=ui_lang)
 
@@ -110,9 +99,7 @@ async def question(update: Update, context: Context) -> Outcome:
 @observed("non_text")
 async def non_text(update: Update, context: Context) -> Outcome:
     """Stickers, photos, voice, documents from non-admins...: a short hint, within the flood limit."""
-    svc = services(context)
-    user = update.effective_user
-    ui_lang = svc.ui_language(user, svc.pinned_language(user))
+    ui_lang = context.ui_language
     if await within_limit(update, context, ui_lang):
         await reply(update, context, escape(t(ui_lang, "non_text")))
     return Outcome(language=ui_lang)
@@ -121,9 +108,7 @@ async def non_text(update: Update, context: Context) -> Outcome:
 @observed("unknown_command")
 async def unknown_command(update: Update, context: Context) -> Outcome:
     """A command the bot does not have: the help says which it has."""
-    svc = services(context)
-    user = update.effective_user
-    if not await within_limit(update, context, svc.ui_language(user, svc.pinned_language(user))):
+    if not await within_limit(update, context, context.ui_language):
         return Outcome()
     return await _send_help(update, context)
 
@@ -136,7 +121,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
 
 def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
     """After the admin and group handlers: plain text, unknown commands, then anything else."""
-    private = filters.ChatType.PRIVATE & NEW_MESSAGE
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, question))
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, non_text))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, question))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, non_text))
