@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import locales
+from bot.domain import vocabulary
 from bot.domain.content import Article, Block, Library, Section, load_library
 from bot.domain.language import Detection, LanguageDetector
 from bot.domain.retrieval import Match, Retriever
@@ -77,7 +77,7 @@ def build_snapshot(
     with _collector_paused():
         library = load_library(content_dir, guess_language=ArticleLanguageGuesser(aliases), parallel=parallel)
         detector = LanguageDetector(_language_samples(library), default=default_language, aliases=aliases)
-        summary_terms = {lang: locales.t(lang, "summary_terms") for lang in library.languages}
+        summary_terms = {lang: vocabulary.summary_terms(lang) for lang in library.languages}
         retriever = Retriever(library, summary_terms, parallel=parallel)
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
     # again and again (a full collection over 10,000 articles takes about a second, all threads stopped).
@@ -159,10 +159,14 @@ class AnswerEngine:
         detected = tuple(a for a in lib.articles if a.lang_source == "detected")
         return LoadReport(len(lib.articles), lib.languages, lib.section_count, snap.loaded_in, detected)
 
+    def build(self, content_dir: Path | str) -> Snapshot:
+        """A snapshot of `content_dir` built the way this engine builds its own (raises ContentError)."""
+        return build_snapshot(content_dir, default_language=self.default_language, aliases=self.aliases)
+
     def reload(self) -> LoadReport:
         """Rebuild from disk and swap atomically; on ContentError the current content stays."""
         with self._reload_lock:  # two admins reloading at once build one after the other
-            snapshot = build_snapshot(self.content_dir, default_language=self.default_language, aliases=self.aliases)
+            snapshot = self.build(self.content_dir)
             self._snapshot = snapshot  # a single reference assignment: atomic for readers
         return self.report(snapshot)
 

@@ -15,6 +15,8 @@ import regex
 import snowballstemmer
 import stopwordsiso
 
+from bot.domain import vocabulary
+
 # Letters with their combining marks (Devanagari vowel signs, Arabic harakat) and digits, so that
 # "बिक्री" stays one word; internal hyphens and apostrophes split, as users write "AA-ISP" or "AA ISP".
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
@@ -104,7 +106,4 @@ def _stopword_list(lang: str) -> Iterable[str]:
 
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
-    from bot import locales  # question words ("why", "how much") that document stop lists lack
-
-    frames = locales.t(lang, "question_words").split() if locales.has(lang, "question_words") else ()
-    return Analyzer(lang, frames)
+    return Analyzer(lang, vocabulary.question_words(lang))  # "why", "how much": document stop lists lack them

@@ -10,8 +10,8 @@ import pytest
 
 from auxil.offline import ADMIN, STRANGER, OfflineBot
 from auxil.updates import document_message, group_chat
+from bot.domain.uploads import UploadRejected, safe_name
 from bot.locales import t
-from bot.telegram.uploads import UploadRejected, safe_name
 
 GOOD_ARTICLE = """---
 title: Cold calling

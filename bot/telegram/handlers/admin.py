@@ -15,13 +15,13 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.domain.content import ContentError
 from bot.domain.engine import LoadReport
 from bot.domain.render import escape, pack
+from bot.domain.uploads import UploadRejected, install, safe_name
 from bot.locales import t
 from bot.store import declined_csv
 from bot.telegram.context import Context, Outcome, observed
 from bot.telegram.guards import admin_only, admin_only_else, refuse
 from bot.telegram.replies import reply, send_html, thread_of
 from bot.telegram.updates import NEW_MESSAGE, PRIVATE
-from bot.telegram.uploads import UploadRejected, install, safe_name
 
 
 def _report_values(report: LoadReport) -> dict[str, str | int]:

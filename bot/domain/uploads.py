@@ -1,7 +1,8 @@
-"""An admin's uploaded `.md` file: checked by name and size, validated together with the rest of the
-content in a scratch copy, then written into CONTENT_DIR atomically and loaded.
+"""Installing an article file (an admin's upload): checked by name, validated together with the rest of
+the content in a scratch copy (built as the engine builds its own), then written into CONTENT_DIR
+atomically and loaded.
 
-Nothing here touches Telegram: the admin handler downloads the bytes and reports the outcome.
+A domain operation: the Telegram admin handler downloads the bytes and reports the outcome.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.domain.content import ContentError, Problem
-from bot.domain.engine import AnswerEngine, LoadReport, build_snapshot
+from bot.domain.engine import AnswerEngine, LoadReport
 
 MAX_NAME_BYTES = 128
 _uploads = threading.Lock()  # one upload at a time: each validates against the content the last one left
@@ -72,7 +73,7 @@ def install(engine: AnswerEngine, name: str, data: bytes) -> Installed:
         (staged / target).parent.mkdir(parents=True, exist_ok=True)
         (staged / target).write_bytes(data)
         try:
-            build_snapshot(staged, default_language=engine.default_language, aliases=engine.aliases)
+            engine.build(staged)
         except ContentError as exc:
             raise _relative(exc, staged) from None
         destination = root / target
@@ -90,7 +91,7 @@ def _target(engine: AnswerEngine, name: str, data: bytes, alone: Path) -> Path:
     alone.mkdir()
     (alone / name).write_bytes(data)
     try:
-        snapshot = build_snapshot(alone, default_language=engine.default_language, aliases=engine.aliases)
+        snapshot = engine.build(alone)
     except ContentError as exc:
         raise _relative(exc, alone) from None
     [article] = snapshot.library.articles

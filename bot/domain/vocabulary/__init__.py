@@ -1,0 +1,33 @@
+"""Retrieval vocabulary, one TOML file per language: words the domain reads to find sections, kept apart
+from the interface strings in bot/locales.
+
+`summary_terms` falls back to English (a highlights section is findable by its English names in any
+language); `question_words` does not (another language's interrogatives would be stop words here).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+
+FALLBACK = "en"
+
+
+@cache
+def _words(lang: str) -> dict[str, str]:
+    try:
+        text = resources.files(__name__).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError):
+        return {}
+    return {key: str(value) for key, value in tomllib.loads(text).items()}
+
+
+def summary_terms(lang: str) -> str:
+    """Words people use when they ask for an article's highlights."""
+    return _words(lang).get("summary_terms") or _words(FALLBACK).get("summary_terms", "")
+
+
+def question_words(lang: str) -> tuple[str, ...]:
+    """Interrogatives and question frames of `lang` (none for a language without a file)."""
+    return tuple(_words(lang).get("question_words", "").split())
