@@ -249,9 +249,10 @@ def test_eval_prints_figures_and_misses() -> None:
     assert (code, err) == (0, "")
     figures = {
         name: (int(hits), int(total))
-        for name, hits, total in re.findall(r"^(language accuracy|section accuracy|off-topic declined):\s+(\d+)/(\d+)",
-                                            out, re.MULTILINE)
-    }  # fmt: skip
+        for name, hits, total in re.findall(
+            r"^(language accuracy|section accuracy|off-topic declined):\s+(\d+)/(\d+)", out, re.MULTILINE
+        )
+    }
     assert set(figures) == {"language accuracy", "section accuracy", "off-topic declined"}
     assert figures["language accuracy"][1] == 50
     assert figures["section accuracy"][1] == 40

@@ -63,8 +63,15 @@ blocks = st.builds(
 
 
 @FAST
-@given(text=questions, hints=st.lists(st.one_of(st.none(), st.text(max_size=10), st.sampled_from(
-    ["pl-PL", "id", "ru", "ar", "hi", "ms", "en", "pt-BR", ""])), max_size=3))  # fmt: skip
+@given(
+    text=questions,
+    hints=st.lists(
+        st.one_of(
+            st.none(), st.text(max_size=10), st.sampled_from(["pl-PL", "id", "ru", "ar", "hi", "ms", "en", "pt-BR", ""])
+        ),
+        max_size=3,
+    ),
+)
 def test_detection_never_fails(engine: AnswerEngine, text: str, hints: list[str | None]) -> None:
     detector = engine.snapshot.detector
     first = detector._detect(text, [h for h in map(detector.resolve, hints) if h])  # the unguarded steps
@@ -123,10 +130,11 @@ def test_block_html_is_valid_and_loses_nothing(block: Block, resolver: LinkResol
 
 @settings(max_examples=150, deadline=None)
 @given(
-    parts=st.lists(st.text(min_size=1, max_size=300).map(lambda s: s.replace("<", "&lt;").replace("&", "&amp;")),
-                   max_size=30),
+    parts=st.lists(
+        st.text(min_size=1, max_size=300).map(lambda s: s.replace("<", "&lt;").replace("&", "&amp;")), max_size=30
+    ),
     limit=st.sampled_from([TELEGRAM_LIMIT, 500, 50]),
-)  # fmt: skip
+)
 def test_pack_keeps_fragments_whole_and_in_order(parts: list[str], limit: int) -> None:
     fragments = [p for p in parts if utf16_length(p) <= limit]
     messages = pack(fragments, limit)

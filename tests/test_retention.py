@@ -1,18 +1,18 @@
-"""Old questions are purged at start-up and then periodically, and the purge task ends with the bot."""
+"""Old questions are purged at start-up and then periodically (a JobQueue job), and the purging ends with
+the bot."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
 
-from bot.domain.engine import AnswerEngine
-from bot.settings import Settings
+from auxil.offline import CONTENT, make_settings, offline_api
+from bot.bootstrap import make_engine
 from bot.store import Store
 from bot.telegram import app as app_module
-from bot.telegram.context import Services
-from bot.telegram.ratelimit import UserRateLimiter
 
 
 class CountingStore(Store):
@@ -31,18 +31,28 @@ class CountingStore(Store):
         return super().purge_older_than(days)
 
 
-async def test_purge_runs_repeatedly_until_cancelled(
-    tmp_path: Path, engine: AnswerEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_purge_runs_repeatedly_until_the_bot_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module, "PURGE_EVERY_SECONDS", 0.01)
+    shutil.copytree(CONTENT, tmp_path / "content")
     store = CountingStore(tmp_path / "bot.sqlite3")
-    settings = Settings(_env_file=None, retention_days=30)  # type: ignore[call-arg]
-    services = Services(settings, engine, store, UserRateLimiter(5, 10.0), None)
+    settings = make_settings(tmp_path, retention_days=30)
+    app = app_module.build_application(
+        settings, make_engine(settings), store, request=offline_api(), rate_limiter=False
+    )
     purged_three_times = store.watch()
-    task = asyncio.create_task(app_module._purge_old_questions(services))
-    await asyncio.wait_for(purged_three_times.wait(), timeout=5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await app.initialize()
+    assert app.post_init is not None
+    await app.post_init(app)
+    await app.start()
+    try:
+        await asyncio.wait_for(purged_three_times.wait(), timeout=5)
+    finally:
+        await app.stop()
+        await app.shutdown()
     assert store.purges >= 3
+    assert app.job_queue is not None
+    assert not app.job_queue.scheduler.running  # stopped with the bot
+    purges = store.purges
+    await asyncio.sleep(0.05)
+    assert store.purges == purges
     store.close()

@@ -68,12 +68,17 @@ def make_app(tmp_path: Path, api: OfflineRequest) -> App:
     if not (tmp_path / "content").exists():
         shutil.copytree(CONTENT, tmp_path / "content")
     values: dict[str, Any] = {
-        "telegram_bot_token": TOKEN, "content_dir": tmp_path / "content", "data_dir": tmp_path / "data",
-        "webhook_url": "https://bot.example.com/telegram/hook", "webhook_secret": SECRET, "user_rate_limit": 100,
-    }  # fmt: skip
+        "telegram_bot_token": TOKEN,
+        "content_dir": tmp_path / "content",
+        "data_dir": tmp_path / "data",
+        "webhook_url": "https://bot.example.com/telegram/hook",
+        "webhook_secret": SECRET,
+        "user_rate_limit": 100,
+    }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-    return build_application(settings, make_engine(settings), Store.open(":memory:"), request=api,
-                             rate_limiter=False, updater=False)  # fmt: skip
+    return build_application(
+        settings, make_engine(settings), Store.open(":memory:"), request=api, rate_limiter=False, updater=False
+    )
 
 
 @pytest.fixture
@@ -93,8 +98,9 @@ async def start(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
         if bot_metrics is not None:
             bot_metrics.attach(app.bot_data)
         await app.initialize()
-        server = WebhookServer(app, url_path="/telegram/hook/", secret_token=SECRET, metrics=bot_metrics,
-                               max_body_bytes=max_body_bytes)  # fmt: skip
+        server = WebhookServer(
+            app, url_path="/telegram/hook/", secret_token=SECRET, metrics=bot_metrics, max_body_bytes=max_body_bytes
+        )
         port = await server.start("127.0.0.1", 0)
         if run_app:
             await app.start()
@@ -219,8 +225,9 @@ async def test_metrics_count_updates_questions_latency_and_webhook_statuses(star
     async with httpx.AsyncClient() as client:
         await client.post(bot.hook, json=update(1), headers={SECRET_HEADER: "wrong"})
         await client.post(bot.hook, json=update(2), headers={SECRET_HEADER: SECRET})
-        await client.post(bot.hook, json=update(3, text="car tyre pressure prime minister"),
-                          headers={SECRET_HEADER: SECRET})  # fmt: skip
+        await client.post(
+            bot.hook, json=update(3, text="car tyre pressure prime minister"), headers={SECRET_HEADER: SECRET}
+        )
         await bot.wait_sent(2)
         response = await client.get(f"{bot.url}/metrics")
     assert response.status_code == 200
@@ -266,10 +273,20 @@ async def test_serve_sets_the_webhook_drains_updates_in_hand_on_stop_and_never_l
     app = make_app(tmp_path, api)
     port = _free_port()
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(
-        app, listen="127.0.0.1", port=port, url_path="hook", webhook_url="https://bot.example.com/hook",
-        secret_token=SECRET, allowed_updates=ALLOWED_UPDATES, metrics=BotMetrics(), stop_signals=(), stop=stop,
-    ))  # fmt: skip
+    task = asyncio.create_task(
+        serve(
+            app,
+            listen="127.0.0.1",
+            port=port,
+            url_path="hook",
+            webhook_url="https://bot.example.com/hook",
+            secret_token=SECRET,
+            allowed_updates=ALLOWED_UPDATES,
+            metrics=BotMetrics(),
+            stop_signals=(),
+            stop=stop,
+        )
+    )
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as client:
         for _ in range(500):
@@ -331,14 +348,25 @@ def _caused(error: Exception, cause: BaseException | None) -> Exception:
         ("sendMessage", NetworkError("Internal Server Error"), True),  # Telegram answered 5xx: nothing sent
         ("sendMessage", NetworkError("Bad Gateway"), True),
         ("sendMessage", _caused(TimedOut(), httpx.ReadTimeout("late")), False),  # may have been sent
-        ("sendMessage", _caused(NetworkError("x"), httpx.RemoteProtocolError("Server disconnected without sending a response.")), True),  # noqa: E501
-        ("sendMessage", _caused(NetworkError("x"), httpx.RemoteProtocolError("peer closed connection without sending complete message body")), False),  # noqa: E501
+        (
+            "sendMessage",
+            _caused(NetworkError("x"), httpx.RemoteProtocolError("Server disconnected without sending a response.")),
+            True,
+        ),
+        (
+            "sendMessage",
+            _caused(
+                NetworkError("x"),
+                httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+            ),
+            False,
+        ),
         ("sendMessage", _caused(NetworkError("x"), httpx.ReadError("connection reset")), False),
         ("editMessageText", _caused(TimedOut(), httpx.ReadTimeout("late")), True),  # repeating is harmless
         ("answerCallbackQuery", _caused(NetworkError("x"), httpx.ReadError("reset")), True),
         ("setWebhook", _caused(NetworkError("x"), httpx.RemoteProtocolError("gone")), True),
     ],
-)  # fmt: skip
+)
 def test_which_failures_are_retried(endpoint: str, error: Exception, retried: bool) -> None:
     assert should_retry(endpoint, error) is retried
 

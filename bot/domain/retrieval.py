@@ -41,7 +41,7 @@ STOPWORD_WEIGHT = 0.3  # lists mix function words with content words ("jualan"):
 NAME_WEIGHT = 0.3
 FUZZY_CUTOFF = 82  # rapidfuzz ratio for a misspelt word to count as the content's word
 CANDIDATES = 8
-# Calibrated on dev.tsv (`python -m bot eval --calibrate`): a question that names the article's topic
+# Read off the dev.tsv distribution (`python -m bot eval` prints the misses): a question that names the article's topic
 # (a word of its title, description or keywords) needs less of itself covered than one that does not.
 # Two or more words the content has never seen, and none of its topic, is how off-topic questions look
 # ("car tyre", "prime minister"): those need most of themselves covered.

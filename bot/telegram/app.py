@@ -27,7 +27,7 @@ from bot.settings import DEFAULT_API_BASE_URL, Settings
 from bot.store import Store
 from bot.telegram import handlers
 from bot.telegram.commands import register_commands
-from bot.telegram.context import CONTEXT_TYPES, SERVICES_KEY, Services
+from bot.telegram.context import CONTEXT_TYPES, SERVICES_KEY, BotContext, Services
 from bot.telegram.ratelimit import UserRateLimiter
 from bot.telegram.retries import ResilientRateLimiter
 
@@ -85,11 +85,14 @@ def build_application(
     files = base_file_url or settings.telegram_api_base_file_url or file_url_for(api)
     defaults = Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
     builder: Any = (
-        Application.builder().token(token).base_url(api).base_file_url(files).defaults(defaults)
+        Application.builder()
+        .token(token)
+        .base_url(api)
+        .base_file_url(files)
+        .defaults(defaults)
         .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
-        .post_stop(_post_stop)
-    )  # fmt: skip
+    )
     if rate_limiter:
         builder = builder.rate_limiter(ResilientRateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if not updater:
@@ -104,27 +107,28 @@ def build_application(
 
 
 PURGE_EVERY_SECONDS = 24 * 60 * 60
-_PURGE_TASK_KEY = "purge_task"
+PURGE_JOB = "purge_old_questions"
 
 
-async def _purge_old_questions(svc: Services) -> None:
-    """Keep RETENTION_DAYS of questions: once at start-up, then daily for as long as the bot runs."""
-    while True:
-        try:
-            purged = await asyncio.to_thread(svc.store.purge_older_than, svc.settings.retention_days)
-            if purged:
-                logger.info("purged %d questions older than %d days", purged, svc.settings.retention_days)
-        except sqlite3.Error:
-            logger.warning("could not purge old questions", exc_info=True)
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
+async def purge_old_questions(context: BotContext) -> None:
+    """Keep RETENTION_DAYS of questions (a JobQueue job: at start-up, then daily while the bot runs)."""
+    svc = context.services
+    try:
+        purged = await asyncio.to_thread(svc.store.purge_older_than, svc.settings.retention_days)
+    except sqlite3.Error:
+        logger.warning("could not purge old questions", exc_info=True)
+        return
+    if purged:
+        logger.info("purged %d questions older than %d days", purged, svc.settings.retention_days)
 
 
 async def _post_init(app: App) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     settings = svc.settings
     svc.set_bot_username(settings.bot_username or app.bot.username)
-    # A plain task, not Application.create_task: stop() would wait for this endless loop to finish.
-    app.bot_data[_PURGE_TASK_KEY] = asyncio.get_running_loop().create_task(_purge_old_questions(svc))
+    # The JobQueue runs it once the Application starts, and stops with it.
+    assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
+    app.job_queue.run_repeating(purge_old_questions, interval=PURGE_EVERY_SECONDS, first=0, name=PURGE_JOB)
     await register_commands(
         app.bot,
         languages=svc.engine.library.languages,
@@ -133,15 +137,10 @@ async def _post_init(app: App) -> None:
     )
 
 
-async def _post_stop(app: App) -> None:
-    task: asyncio.Task[None] | None = app.bot_data.pop(_PURGE_TASK_KEY, None)
-    if task is not None:
-        task.cancel()
-
-
 def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Arguments for Application.run_webhook: PTB's own server on WEBHOOK_LISTEN:WEBHOOK_PORT, serving
-    the path of WEBHOOK_URL and checking Telegram's secret token header on every request."""
+    """Arguments for our webhook server (bot/telegram/webhook.serve): listen on WEBHOOK_LISTEN:WEBHOOK_PORT,
+    serve the path of WEBHOOK_URL, check Telegram's secret token header on every request, and register the
+    webhook with Telegram for ALLOWED_UPDATES."""
     if not settings.webhook_url:
         raise ValueError("WEBHOOK_URL is not set")
     url = urlsplit(settings.webhook_url)

@@ -160,9 +160,13 @@ def log_question(svc: Services, update: Update, user: User | None, answer: Answe
 
 
 async def send_section(
-    context: Context, chat_id: int, ref: SectionRef, *, reply_to: Message | None = None,
+    context: Context,
+    chat_id: int,
+    ref: SectionRef,
+    *,
+    reply_to: Message | None = None,
     thread_id: int | None = None,
-) -> Message | None:  # fmt: skip
+) -> Message | None:
     """A whole section, with the article's other sections and translations as buttons."""
     svc = context.services
     messages = section_html(ref, svc.links())

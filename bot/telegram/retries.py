@@ -111,12 +111,12 @@ class ResilientRateLimiter(AIORateLimiter):
             except NetworkError as error:
                 if not should_retry(endpoint, error):
                     if not isinstance(error, BadRequest):  # a BadRequest is Telegram's real answer
-                        logger.warning("%s failed and is not retried (it may have reached Telegram): %s",
-                                       endpoint, error)  # fmt: skip
+                        logger.warning(
+                            "%s failed and is not retried (it may have reached Telegram): %s", endpoint, error
+                        )
                     raise
                 if time.monotonic() + delay > deadline:
-                    logger.warning("%s failed %d times in %.0f s; giving up: %s", endpoint, attempt, self.budget,
-                                   error)  # fmt: skip
+                    logger.warning("%s failed %d times in %.0f s; giving up: %s", endpoint, attempt, self.budget, error)
                     raise
                 logger.warning("%s failed (attempt %d): %s; retrying in %.1f s", endpoint, attempt, error, delay)
                 await asyncio.sleep(delay)

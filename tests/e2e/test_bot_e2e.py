@@ -152,9 +152,14 @@ async def replies_until_keyboard(user: TelegramUser, chat_id: int) -> list[Reply
     ids=["ms", "pl", "ar", "hi", "ru"],
 )
 async def test_private_questions_are_answered_in_their_language(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_copy: Path, tmp_path: Path,
-    question: str, language: str, expected: str,
-) -> None:  # fmt: skip
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_copy: Path,
+    tmp_path: Path,
+    question: str,
+    language: str,
+    expected: str,
+) -> None:
     chat = private_chat(language_code="en")
     async with running_bot(emulator, telegram_user, tmp_path) as bot:
         await telegram_user.send_text(chat, question)
@@ -191,8 +196,11 @@ async def test_start_greets_and_a_deep_link_opens_the_article(
     assert_good_html(greeting)
     assert greeting["text"] == html.escape(t("ms", "greeting", name=", Aisyah", topics="Jualan Dalaman"), quote=False)
     assert [b["text"] for row in greeting.buttons for b in row] == [
-        "Apakah Jualan Dalaman?", "Memahami Jualan Dalaman", "Kelebihan Jualan Dalam", "Sorotan",
-    ]  # fmt: skip
+        "Apakah Jualan Dalaman?",
+        "Memahami Jualan Dalaman",
+        "Kelebihan Jualan Dalam",
+        "Sorotan",
+    ]
     assert_good_html(opened)
     assert opened["text"].startswith("<b>Apakah Jualan Dalaman?</b>")
     assert "v1:s:ms:3:inside-sales" in data_of(opened)
@@ -252,8 +260,11 @@ async def test_buttons_open_sections_and_take_feedback(
         assert_good_html(reply)
     assert thanks["text"] == t("en", "feedback_thanks")
     assert edit["message_id"] == answer.message["message_id"]
-    assert not any(d.startswith("v1:f:") for row in edit["reply_markup"]["inline_keyboard"] for d in
-                   [b.get("callback_data", "") for b in row])  # fmt: skip
+    assert not any(
+        d.startswith("v1:f:")
+        for row in edit["reply_markup"]["inline_keyboard"]
+        for d in [b.get("callback_data", "") for b in row]
+    )
     assert feedback_up == 1
     bot.assert_clean()
 
@@ -372,14 +383,25 @@ async def test_python_m_bot_run_serves_and_stops_cleanly(
     }
     if mode == "webhook":
         port = _free_port()
-        env |= {"WEBHOOK_URL": f"http://127.0.0.1:{port}/hook", "WEBHOOK_LISTEN": "127.0.0.1",
-                "WEBHOOK_PORT": str(port), "WEBHOOK_SECRET": "e2e-secret"}  # fmt: skip
+        env |= {
+            "WEBHOOK_URL": f"http://127.0.0.1:{port}/hook",
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": "e2e-secret",
+        }
     chat = private_chat(language_code="ru")
     with tempfile.TemporaryFile() as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=log,
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         try:
             await telegram_user.wait_for_call("deleteWebhook" if mode == "polling" else "setWebhook", timeout=15)
             await telegram_user.send_text(chat, "Чем внутренние продажи отличаются от внешних?")

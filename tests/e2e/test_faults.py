@@ -108,9 +108,11 @@ class Tally:
     def line(self, name: str, elapsed: float, **more: object) -> str:
         extras = " ".join(f"{k}={v}" for k, v in more.items())
         doubled = sum(n - 1 for _, n in self.doubled) + self.extra_rows
-        return (f"\n[faults] {name}: questions={self.asked} answered={self.answered} lost={len(self.lost)} "
-                f"doubled={doubled} stray={self.stray} sendMessage ok={self.send_calls} "
-                f"failed={self.failed_send_calls} elapsed={elapsed:.2f}s {extras}")  # fmt: skip
+        return (
+            f"\n[faults] {name}: questions={self.asked} answered={self.answered} lost={len(self.lost)} "
+            f"doubled={doubled} stray={self.stray} sendMessage ok={self.send_calls} "
+            f"failed={self.failed_send_calls} elapsed={elapsed:.2f}s {extras}"
+        )
 
     def assert_exactly_once(self) -> None:
         assert not self.lost, f"{len(self.lost)} questions never answered: {[a.text for a in self.lost][:5]}"
@@ -134,8 +136,10 @@ def tally(asked: list[Asked], calls: Iterable[dict[str, Any]], db: Path) -> Tall
     calls = [c for c in calls if c["method"] == "sendMessage"]
     delivered = [c["params"] for c in calls if c["ok"]]
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        rows = {row_id: (user_id, (lang, heading)) for row_id, user_id, lang, heading in
-                conn.execute("SELECT id, user_id, language, heading FROM question")}  # fmt: skip
+        rows = {
+            row_id: (user_id, (lang, heading))
+            for row_id, user_id, lang, heading in conn.execute("SELECT id, user_id, language, heading FROM question")
+        }
     errors = {t(lang, "error") for lang in ("en", "ar", "hi", "ms", "pl", "ru")}
     errors |= {t(lang, "rate_limited") for lang in ("en", "ar", "hi", "ms", "pl", "ru")}
     error_replies = sum(1 for p in delivered if any(e in p["text"] for e in errors))
@@ -199,8 +203,11 @@ class Bot:
         found: list[FakeChat] = []
         for _ in range(private):
             n = next(self._chat_ids)
-            found.append(private_chat(user_id=30_000 + n, first_name=f"U{n}",
-                                      language_code=LANGUAGE_CODES[n % len(LANGUAGE_CODES)]))  # fmt: skip
+            found.append(
+                private_chat(
+                    user_id=30_000 + n, first_name=f"U{n}", language_code=LANGUAGE_CODES[n % len(LANGUAGE_CODES)]
+                )
+            )
         for _ in range(groups):
             n = next(self._chat_ids)
             member = FakeUser(60_000 + n, f"M{n}", LANGUAGE_CODES[n % len(LANGUAGE_CODES)])
@@ -217,8 +224,9 @@ class Bot:
         self.asked.append(asked)
         return asked
 
-    async def ask_each(self, chats: list[FakeChat], questions: list[tuple[str, Key]], per_chat: int = 1,
-                       offset: int = 0) -> list[Asked]:  # fmt: skip
+    async def ask_each(
+        self, chats: list[FakeChat], questions: list[tuple[str, Key]], per_chat: int = 1, offset: int = 0
+    ) -> list[Asked]:
         """`per_chat` questions in every chat, all chats at once; a chat's questions differ from each other."""
 
         async def one_chat(index: int, chat: FakeChat) -> list[Asked]:
@@ -258,23 +266,32 @@ def content_dir(tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def running_bot(
-    api_base: str, user: TelegramUser, tmp_path: Path, *, get_updates_read_timeout: float | None = None,
-    read_timeout: float | None = None, poll_timeout: int = 5,
-) -> AsyncIterator[Bot]:  # fmt: skip
+    api_base: str,
+    user: TelegramUser,
+    tmp_path: Path,
+    *,
+    get_updates_read_timeout: float | None = None,
+    read_timeout: float | None = None,
+    poll_timeout: int = 5,
+) -> AsyncIterator[Bot]:
     """The real bot, polling `api_base` (the emulator, or the proxy in front of it)."""
     values: dict[str, Any] = {
-        "telegram_bot_token": user.token, "telegram_api_base_url": api_base,
-        "telegram_api_base_file_url": api_base.replace("/bot", "/file/bot"), "content_dir": tmp_path / "content",
-        "data_dir": tmp_path / "data", "user_rate_limit": 10_000, "bot_username": None, "webhook_url": None,
-    }  # fmt: skip
+        "telegram_bot_token": user.token,
+        "telegram_api_base_url": api_base,
+        "telegram_api_base_file_url": api_base.replace("/bot", "/file/bot"),
+        "content_dir": tmp_path / "content",
+        "data_dir": tmp_path / "data",
+        "user_rate_limit": 10_000,
+        "bot_username": None,
+        "webhook_url": None,
+    }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     store = Store.open(database_path(settings.data_dir))
     request = get_updates = None
     if get_updates_read_timeout is not None or read_timeout is not None:
         request = HTTPXRequest(connection_pool_size=8, read_timeout=read_timeout or 5.0)
         get_updates = HTTPXRequest(read_timeout=get_updates_read_timeout or 5.0)
-    app = build_application(settings, make_engine(settings), store, request=request,
-                            get_updates_request=get_updates)  # fmt: skip
+    app = build_application(settings, make_engine(settings), store, request=request, get_updates_request=get_updates)
     errors = BotErrors().attach(app)
     own, retry_log = _Records(logging.ERROR), _Records(logging.WARNING)
     logging.getLogger("bot").addHandler(own)
@@ -297,9 +314,12 @@ def _faults_seen(calls: list[dict[str, Any]]) -> Counter[str]:
 
 
 async def test_429_with_retry_after_on_send_message(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """Four 429s in a row (retry_after 1 s; PTB's default would give up after 3 here): each is waited out,
     nothing lost or doubled."""
     await telegram_user.faults({"method": "sendMessage", "kind": "429", "count": 4, "retry_after": 1})
@@ -317,9 +337,12 @@ async def test_429_with_retry_after_on_send_message(
 
 
 async def test_500s_on_get_updates_and_send_message(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """getUpdates 500 x2 (PTB's polling loop backs off) and sendMessage 500 x2 (our retries back off)."""
     await telegram_user.faults(
         {"method": "getUpdates", "kind": "500", "count": 2},
@@ -331,8 +354,11 @@ async def test_500s_on_get_updates_and_send_message(
         result = await bot.wait_answered(timeout=20)
         elapsed = time.monotonic() - started
         faults = _faults_seen(await telegram_user.bot_calls(include_get_updates=True))
-        print(result.line("HTTP 500 x2 on getUpdates, x2 on sendMessage", elapsed, faults=dict(faults),
-                          retries=bot.retries))  # fmt: skip
+        print(
+            result.line(
+                "HTTP 500 x2 on getUpdates, x2 on sendMessage", elapsed, faults=dict(faults), retries=bot.retries
+            )
+        )
         result.assert_exactly_once()
         assert bot.retries == 2
         assert faults == {"getUpdates:fault: 500": 2, "sendMessage:fault: 500": 2}
@@ -341,14 +367,18 @@ async def test_500s_on_get_updates_and_send_message(
 
 
 async def test_timeouts_on_get_updates(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """Two getUpdates that never answer (PTB's read timeout fires, it polls again with the same offset)."""
     await telegram_user.faults({"method": "getUpdates", "kind": "timeout", "count": 2, "seconds": 10})
     started = time.monotonic()
-    async with running_bot(emulator.base_url, telegram_user, tmp_path, get_updates_read_timeout=0.5,
-                           poll_timeout=1) as bot:  # fmt: skip
+    async with running_bot(
+        emulator.base_url, telegram_user, tmp_path, get_updates_read_timeout=0.5, poll_timeout=1
+    ) as bot:
         await bot.ask_each(bot.chats(private=5, groups=3), questions, per_chat=2)
         result = await bot.wait_answered(timeout=20)
         elapsed = time.monotonic() - started
@@ -361,9 +391,12 @@ async def test_timeouts_on_get_updates(
 
 
 async def test_an_ambiguous_send_message_timeout_is_not_retried(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """A sendMessage whose answer never comes may have reached Telegram: it is not sent again (at most once,
     never twice); the next question is answered normally. The one unavoidable loss, and it is logged."""
     await telegram_user.faults({"method": "sendMessage", "kind": "timeout", "count": 1, "seconds": 5})
@@ -385,9 +418,12 @@ async def test_an_ambiguous_send_message_timeout_is_not_retried(
 
 
 async def test_a_connection_dropped_without_an_answer_is_retried(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """The API closes the connection of two sendMessage calls without answering (after 0.3 s): the request
     was never carried out, so it is sent again; each question is answered once."""
     await telegram_user.faults({"method": "sendMessage", "kind": "timeout", "count": 2, "seconds": 0.3})
@@ -446,17 +482,28 @@ async def test_the_api_process_dies_and_comes_back(
                 after = await bot.ask_each(bot.chats(private=4, groups=2), questions, offset=9)
                 result = await bot.wait_answered(timeout=20, calls_before=calls_before)
                 elapsed = time.monotonic() - started
-                print(result.line("API process killed for 2 s and restarted", elapsed, before=len(before),
-                                  in_hand=len(in_hand), after_restart=len(after), retries=bot.retries))  # fmt: skip
+                print(
+                    result.line(
+                        "API process killed for 2 s and restarted",
+                        elapsed,
+                        before=len(before),
+                        in_hand=len(in_hand),
+                        after_restart=len(after),
+                        retries=bot.retries,
+                    )
+                )
                 result.assert_exactly_once()
                 assert bot.retries >= 1, "the answer in hand met the dead API and was retried"
                 bot.assert_clean(allow_polling_errors=True)
 
 
 async def test_a_network_outage_with_questions_queued_meanwhile(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """The API becomes unreachable for 2 s (a proxy refuses and resets connections) while answers are in
     hand, and users keep asking: those questions wait at the API and are fetched when it is back."""
     proxy = ApiProxy(emulator)
@@ -483,9 +530,18 @@ async def test_a_network_outage_with_questions_queued_meanwhile(
             result = await bot.wait_answered(timeout=20)
             elapsed = time.monotonic() - started
             refused = sum(1 for c in await telegram_user.bot_calls("sendMessage") if not c["ok"])
-            print(result.line("API unreachable for 2 s (connections refused and reset)", elapsed,
-                              before=len(before), in_hand=len(in_hand), sent_during_outage=len(during),
-                              after=len(after), failed_at_api=refused, retries=bot.retries))  # fmt: skip
+            print(
+                result.line(
+                    "API unreachable for 2 s (connections refused and reset)",
+                    elapsed,
+                    before=len(before),
+                    in_hand=len(in_hand),
+                    sent_during_outage=len(during),
+                    after=len(after),
+                    failed_at_api=refused,
+                    retries=bot.retries,
+                )
+            )
             result.assert_exactly_once()
             assert bot.retries >= 1, "the answer in hand met the outage and was retried"
             bot.assert_clean(allow_polling_errors=True)
@@ -497,9 +553,12 @@ async def test_a_network_outage_with_questions_queued_meanwhile(
 
 
 async def test_a_burst_from_thirty_chats_is_answered_exactly_once(
-    emulator: EmulatorServer, telegram_user: TelegramUser, content_dir: Path, tmp_path: Path,
+    emulator: EmulatorServer,
+    telegram_user: TelegramUser,
+    content_dir: Path,
+    tmp_path: Path,
     questions: list[tuple[str, Key]],
-) -> None:  # fmt: skip
+) -> None:
     """300 questions, 10 from each of 20 private chats and 10 groups (/ask), all at once: questions in the 5
     content languages from users whose Telegram is set to 7 different languages (or none). The rate is
     Telegram's flood limit (30 messages/s overall, enforced by AIORateLimiter), not the bot's."""
@@ -511,8 +570,15 @@ async def test_a_burst_from_thirty_chats_is_answered_exactly_once(
         result = await bot.wait_answered(timeout=28)
         elapsed = time.monotonic() - started - 0.5  # wait_answered's final look for doubles
         languages = Counter(a.key[0] for a in bot.asked)
-        print(result.line("burst: 300 questions from 30 chats", elapsed, sent_in=f"{sent_in:.2f}s",
-                          answers_per_s=f"{result.answered / elapsed:.1f}", languages=dict(languages)))  # fmt: skip
+        print(
+            result.line(
+                "burst: 300 questions from 30 chats",
+                elapsed,
+                sent_in=f"{sent_in:.2f}s",
+                answers_per_s=f"{result.answered / elapsed:.1f}",
+                languages=dict(languages),
+            )
+        )
         result.assert_exactly_once()
         assert result.asked == 300
         assert len(languages) == 5

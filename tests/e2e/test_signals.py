@@ -74,9 +74,16 @@ class BotProcess:
 async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[BotProcess]:
     with tempfile.TemporaryFile() as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=cwd, env=env, stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=log,
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         try:
             yield BotProcess(process, log)
         finally:
@@ -143,8 +150,10 @@ async def test_sigterm_while_polling_finishes_in_hand_updates_and_a_restart_answ
         updates = bot.update_lines()
     calls = await user.bot_calls("sendMessage")
     polls = await user.bot_calls("getUpdates")
-    print(f"\n[signals] polling: SIGTERM with 2 questions in hand -> exit {code} in {took:.2f}s, "
-          f"answered {answers_to(calls, first)}+{answers_to(calls, second)}")  # fmt: skip
+    print(
+        f"\n[signals] polling: SIGTERM with 2 questions in hand -> exit {code} in {took:.2f}s, "
+        f"answered {answers_to(calls, first)}+{answers_to(calls, second)}"
+    )
 
     assert code == 0, output
     assert took < 6.0
@@ -154,8 +163,10 @@ async def test_sigterm_while_polling_finishes_in_hand_updates_and_a_restart_answ
     assert polls[-1]["params"]["offset"] == last_update_id + 1, "the offset was confirmed on the way out"
     assert user.token.split(":")[1] not in output
     # One structured line per update: kind, language, answered, score, latency.
-    assert [(u["kind"], u["language"], u["answered"]) for u in updates] == [("question", "ru", True),
-                                                                            ("question", "pl", True)]  # fmt: skip
+    assert [(u["kind"], u["language"], u["answered"]) for u in updates] == [
+        ("question", "ru", True),
+        ("question", "pl", True),
+    ]
     assert all(isinstance(u["score"], float) and u["latency_ms"] >= 2000 for u in updates[:1])
 
     # A restarted process: nothing redelivered, nothing answered twice; a new question is answered.
@@ -191,9 +202,12 @@ async def test_sigterm_in_webhook_mode_stops_accepting_drains_and_a_restart_gets
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = base_env(emulator, user, tmp_path) | {
-        "WEBHOOK_URL": f"{url}/tg/hook", "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
-        "WEBHOOK_SECRET": SECRET, "METRICS": "true",
-    }  # fmt: skip
+        "WEBHOOK_URL": f"{url}/tg/hook",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": SECRET,
+        "METRICS": "true",
+    }
     first, second, during = (private_chat(user_id=6001 + i, language_code=c) for i, c in enumerate(["ru", "pl", "ms"]))
 
     async with httpx.AsyncClient() as client, bot_process(env, tmp_path) as bot:
@@ -229,8 +243,10 @@ async def test_sigterm_in_webhook_mode_stops_accepting_drains_and_a_restart_gets
         output = bot.output()
         pending_while_down = await _pending(emulator, user.token)
     calls = await user.bot_calls("sendMessage")
-    print(f"\n[signals] webhook: SIGTERM with 2 questions in hand -> exit {code} in {took:.2f}s, answered "
-          f"{answers_to(calls, first)}+{answers_to(calls, second)}, 1 sent while stopping kept pending")  # fmt: skip
+    print(
+        f"\n[signals] webhook: SIGTERM with 2 questions in hand -> exit {code} in {took:.2f}s, answered "
+        f"{answers_to(calls, first)}+{answers_to(calls, second)}, 1 sent while stopping kept pending"
+    )
 
     assert code == 0, output
     assert took < 6.0

@@ -43,8 +43,10 @@ async def test_opening_a_section_from_a_button(bot: OfflineBot) -> None:
     check_telegram_html(section["text"])
 
 
-@pytest.mark.parametrize("data", ["v0:s:ru:0:inside-sales", "v1:s:ru:99:inside-sales", "v1:s:xx:0:nope",
-                                  "garbage", "", "v1:l:zz", "v1:f:abc:1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "data",
+    ["v0:s:ru:0:inside-sales", "v1:s:ru:99:inside-sales", "v1:s:xx:0:nope", "garbage", "", "v1:l:zz", "v1:f:abc:1"],
+)
 async def test_stale_or_foreign_buttons_are_answered_politely(
     bot: OfflineBot, data: str, errors: pytest.LogCaptureFixture
 ) -> None:
@@ -76,8 +78,13 @@ async def test_feedback_is_recorded_and_the_buttons_go(bot: OfflineBot) -> None:
     question_id=st.integers(0, 2**62),
 )
 def test_callback_data_round_trips_within_64_bytes(slug: str, lang: str, index: int, question_id: int) -> None:
-    for action in (OpenSection(slug, lang, index), SetLanguage(lang), SetLanguage(None),
-                   Feedback(question_id, True), Feedback(question_id, False)):  # fmt: skip
+    for action in (
+        OpenSection(slug, lang, index),
+        SetLanguage(lang),
+        SetLanguage(None),
+        Feedback(question_id, True),
+        Feedback(question_id, False),
+    ):
         data = encode(action)
         assert len(data.encode()) <= MAX_CALLBACK_BYTES
         assert decode(data, [slug, "other"]) == action

@@ -32,8 +32,9 @@ async def test_group_chatter_is_ignored_and_costs_nothing(bot: OfflineBot) -> No
 async def test_group_mentions_and_replies_to_the_bot_are_questions(bot: OfflineBot) -> None:
     mention = message(f"@{BOT_USERNAME} Berapakah gaji wakil jualan dalaman?", chat=group_chat())
     await bot.feed(message=mention)
-    reply = message("Чем внутренние продажи отличаются от внешних?", chat=group_chat(),
-                    reply_to_message=bot_message(group_chat()))  # fmt: skip
+    reply = message(
+        "Чем внутренние продажи отличаются от внешних?", chat=group_chat(), reply_to_message=bot_message(group_chat())
+    )
     await bot.feed(message=reply)
     first, second = bot.api.sent(GROUP)
     assert first["reply_parameters"]["message_id"] == mention["message_id"]

@@ -14,8 +14,12 @@ async def test_empty_inline_query_lists_the_sections(bot: OfflineBot) -> None:
     await bot.feed(inline_query=inline_query(""))
     [call] = bot.api.of("answerInlineQuery")
     results = call.params["results"]
-    assert [r["title"] for r in results] == ["Что такое внутренние продажи?", "Понимание внутренних продаж",
-                                             "Преимущества внутренних продаж", "Особенности"]  # fmt: skip
+    assert [r["title"] for r in results] == [
+        "Что такое внутренние продажи?",
+        "Понимание внутренних продаж",
+        "Преимущества внутренних продаж",
+        "Особенности",
+    ]
     assert call.params["is_personal"] is True
     assert len({r["id"] for r in results}) == len(results)
     for result in results:

@@ -64,9 +64,20 @@ async def test_service_messages_get_no_reply(bot: OfflineBot, errors: pytest.Log
     await bot.feed(message=message(left_chat_member=user(99), chat=group_chat()))
     await bot.feed(message=message(new_chat_title="Renamed", chat=group_chat()))
     await bot.feed(message=message(pinned_message=bot_message(private_chat())))
-    await bot.feed(message=message(sticker={"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1,
-                                            "is_animated": False, "is_video": False, "type": "regular"},
-                                   chat=group_chat()))  # fmt: skip
+    await bot.feed(
+        message=message(
+            sticker={
+                "file_id": "s",
+                "file_unique_id": "s",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            },
+            chat=group_chat(),
+        )
+    )
     assert bot.api.calls == []
     assert error_records(errors) == []
 

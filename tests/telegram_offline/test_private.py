@@ -19,8 +19,12 @@ async def test_start_greets_in_the_users_language_with_sections(bot: OfflineBot)
     assert greeting["text"].startswith("Здравствуйте, Иван!")
     assert "Внутри продаж" in greeting["text"]
     labels = [b["text"] for b in buttons(greeting)]
-    assert labels[:4] == ["Что такое внутренние продажи?", "Понимание внутренних продаж",
-                          "Преимущества внутренних продаж", "Особенности"]  # fmt: skip
+    assert labels[:4] == [
+        "Что такое внутренние продажи?",
+        "Понимание внутренних продаж",
+        "Преимущества внутренних продаж",
+        "Особенности",
+    ]
     assert all(data.startswith("v1:s:ru:") for data in callback_data(greeting))
     check_telegram_html(greeting["text"])
 
@@ -48,8 +52,9 @@ async def test_help_is_in_the_users_language_and_admins_learn_more(bot: OfflineB
     [plain] = await bot.say("/help", sender=user(language_code="ms"))
     assert "/lang" in plain["text"]
     assert f"@{BOT_USERNAME}" in plain["text"]
-    assert plain["text"].startswith(html.escape(t("ms", "help", topics="Jualan Dalaman", bot=BOT_USERNAME),
-                                                quote=False)[:40])  # fmt: skip
+    assert plain["text"].startswith(
+        html.escape(t("ms", "help", topics="Jualan Dalaman", bot=BOT_USERNAME), quote=False)[:40]
+    )
     assert "/reload" not in plain["text"]
     [admin] = await bot.say("/help", sender=user(ADMIN))
     assert "/reload" in admin["text"]

@@ -24,8 +24,9 @@ from bot.telegram.app import ALLOWED_UPDATES, build_application, file_url_for, r
 
 def test_no_token_exits_2_with_a_way_forward(tmp_path: Path) -> None:
     stderr = io.StringIO()
-    env = Environment(stdout=io.StringIO(), stderr=stderr, settings_factory=lambda: make_settings(
-        tmp_path, telegram_bot_token=None))  # fmt: skip
+    env = Environment(
+        stdout=io.StringIO(), stderr=stderr, settings_factory=lambda: make_settings(tmp_path, telegram_bot_token=None)
+    )
     assert cli_main(["run"], env) == 2
     said = stderr.getvalue()
     assert "TELEGRAM_BOT_TOKEN" in said
@@ -36,8 +37,9 @@ def test_no_token_exits_2_with_a_way_forward(tmp_path: Path) -> None:
 def test_build_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, telegram_bot_token=None)
     with pytest.raises(ValueError, match="BotFather"):
-        build_application(settings, make_engine(settings.model_copy(update={"content_dir": CONTENT})),
-                          Store.open(":memory:"))  # fmt: skip
+        build_application(
+            settings, make_engine(settings.model_copy(update={"content_dir": CONTENT})), Store.open(":memory:")
+        )
 
 
 def test_invalid_webhook_secret_exits_2_without_echoing_it(tmp_path: Path) -> None:
@@ -50,15 +52,21 @@ def test_invalid_webhook_secret_exits_2_without_echoing_it(tmp_path: Path) -> No
 
 def test_webhook_options_come_from_settings(tmp_path: Path) -> None:
     settings = make_settings(
-        tmp_path, webhook_url="https://bot.example.com/telegram/hook", webhook_listen="0.0.0.0",
-        webhook_port=8443, webhook_secret="s3cret_token-1",
-    )  # fmt: skip
+        tmp_path,
+        webhook_url="https://bot.example.com/telegram/hook",
+        webhook_listen="0.0.0.0",
+        webhook_port=8443,
+        webhook_secret="s3cret_token-1",
+    )
     options = webhook_options(settings)
     assert options == {
-        "listen": "0.0.0.0", "port": 8443, "url_path": "telegram/hook",
-        "webhook_url": "https://bot.example.com/telegram/hook", "secret_token": "s3cret_token-1",
+        "listen": "0.0.0.0",
+        "port": 8443,
+        "url_path": "telegram/hook",
+        "webhook_url": "https://bot.example.com/telegram/hook",
+        "secret_token": "s3cret_token-1",
         "allowed_updates": ALLOWED_UPDATES,
-    }  # fmt: skip
+    }
     generated = webhook_options(make_settings(tmp_path, webhook_url="https://bot.example.com/"))
     assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", generated["secret_token"]), "a secret is made up when unset"
     assert generated["url_path"] == ""
@@ -68,8 +76,9 @@ def test_api_base_url_and_file_url(tmp_path: Path) -> None:
     assert file_url_for("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert file_url_for("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
     settings = make_settings(tmp_path, telegram_api_base_url="http://127.0.0.1:8081/bot")
-    app = build_application(settings, make_engine(settings.model_copy(update={"content_dir": CONTENT})),
-                            Store.open(":memory:"))  # fmt: skip
+    app = build_application(
+        settings, make_engine(settings.model_copy(update={"content_dir": CONTENT})), Store.open(":memory:")
+    )
     assert app.bot.base_url == f"http://127.0.0.1:8081/bot{TOKEN}"
     assert app.bot.base_file_url == f"http://127.0.0.1:8081/file/bot{TOKEN}"
     assert isinstance(app.bot.rate_limiter, AIORateLimiter)
@@ -98,8 +107,7 @@ async def test_a_failed_command_registration_never_stops_the_bot(
     settings = make_settings(tmp_path)
     api = offline_api()
     api.failures["setMyCommands"] = (400, "Bad Request: chat not found")
-    app = build_application(settings, make_engine(settings), Store.open(":memory:"), request=api,
-                            rate_limiter=False)  # fmt: skip
+    app = build_application(settings, make_engine(settings), Store.open(":memory:"), request=api, rate_limiter=False)
     async with app:
         assert app.post_init is not None
         await app.post_init(app)  # does not raise

@@ -56,8 +56,9 @@ async def test_a_broken_upload_is_rejected_with_its_problems(bot: OfflineBot) ->
     assert sorted(p.relative_to(bot.content) for p in bot.content.rglob("*")) == before
 
 
-@pytest.mark.parametrize("name", ["../evil.md", "..\\evil.md", "sub/evil.md", ".hidden.md", "notes.txt", "a..md",
-                                  "evil.md\u202e", None])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["../evil.md", "..\\evil.md", "sub/evil.md", ".hidden.md", "notes.txt", "a..md", "evil.md\u202e", None]
+)
 async def test_unsafe_upload_names_are_rejected(bot: OfflineBot, name: str | None) -> None:
     before = sorted(p.relative_to(bot.content) for p in bot.content.rglob("*"))
     msg = document_message(name or "x", GOOD_ARTICLE.encode(), bot.api)

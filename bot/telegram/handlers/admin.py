@@ -118,10 +118,19 @@ async def stats(update: Update, context: Context) -> Outcome:
     svc, ui_lang = context.services, context.ui_language
     figures = await asyncio.to_thread(svc.store.stats)
     lines = [
-        escape(t(ui_lang, "stats_summary", total=figures.total_questions, answered=figures.answered_questions,
-                 rate=f"{figures.answered_rate:.0%}", low=figures.low_confidence_questions,
-                 up=figures.feedback_up, down=figures.feedback_down)),
-    ]  # fmt: skip
+        escape(
+            t(
+                ui_lang,
+                "stats_summary",
+                total=figures.total_questions,
+                answered=figures.answered_questions,
+                rate=f"{figures.answered_rate:.0%}",
+                low=figures.low_confidence_questions,
+                up=figures.feedback_up,
+                down=figures.feedback_down,
+            )
+        ),
+    ]
     if figures.by_language:
         lines += ["", escape(t(ui_lang, "stats_by_language"))]
         lines += [f"• {escape(row.language)}: {row.questions} ({row.answered_rate:.0%})" for row in figures.by_language]

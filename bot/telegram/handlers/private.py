@@ -71,8 +71,9 @@ async def help_command(update: Update, context: Context) -> Outcome:
 
 async def _send_help(update: Update, context: Context) -> Outcome:
     svc, ui_lang = context.services, context.ui_language
-    text = t(ui_lang, "help", topics=svc.topics_text(context.content_language),
-             bot=svc.bot_username or context.bot.username)  # fmt: skip
+    text = t(
+        ui_lang, "help", topics=svc.topics_text(context.content_language), bot=svc.bot_username or context.bot.username
+    )
     if svc.is_admin(update.effective_user):  # admins also learn their commands
         text += "\n\n" + t(ui_lang, "help_admin")
     await reply(update, context, escape(text))
