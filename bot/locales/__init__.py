@@ -6,21 +6,18 @@ Admins adding an article in a new language get English interface strings until s
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from bot.catalog import read_catalog
 
 FALLBACK = "en"
 
 
 @cache
 def _catalog(lang: str) -> dict[str, str]:
-    try:
-        text = resources.files(__name__).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return {}
-    return {key: str(value) for key, value in tomllib.loads(text).items()}
+    return read_catalog(__name__, lang)
 
 
 def available() -> tuple[str, ...]:

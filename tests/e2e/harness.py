@@ -522,6 +522,17 @@ async def polling(
             await app.post_shutdown(app)
 
 
+class Records(logging.Handler):
+    """Keeps the log records at `level` and above (attach it to the loggers to watch)."""
+
+    def __init__(self, level: int = logging.ERROR) -> None:
+        super().__init__(level=level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 class BotErrors(logging.Handler):
     """What went wrong inside PTB: exceptions in handlers (via an error handler) and ERROR logs.
 

@@ -38,6 +38,7 @@ from .harness import (
     BotErrors,
     EmulatorServer,
     FakeUser,
+    Records,
     Reply,
     TelegramUser,
     group_chat,
@@ -51,22 +52,11 @@ ADMIN = 4242
 STRANGER = 777
 
 
-class _OwnErrors(logging.Handler):
-    """ERROR records from the bot's own loggers (its error handler logs under bot.telegram)."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @dataclass
 class RunningBot:
     app: App
     errors: BotErrors
-    own_errors: _OwnErrors
+    own_errors: Records
     store: Store
     settings: Settings
 
@@ -103,7 +93,7 @@ async def running_bot(
     store = Store.open(database_path(settings.data_dir))
     app = build_application(settings, make_engine(settings), store)
     errors = BotErrors().attach(app)
-    own = _OwnErrors()
+    own = Records(logging.ERROR)  # the bot's own loggers (its error handler logs under bot.telegram)
     logging.getLogger("bot").addHandler(own)
     try:
         async with polling(app):

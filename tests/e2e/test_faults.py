@@ -43,6 +43,7 @@ from .harness import (
     EmulatorServer,
     FakeChat,
     FakeUser,
+    Records,
     TelegramUser,
     group_chat,
     polling,
@@ -177,23 +178,14 @@ def tally(asked: list[Asked], calls: Iterable[dict[str, Any]], db: Path) -> Tall
 # --- the bot under test -----------------------------------------------------------------------------------
 
 
-class _Records(logging.Handler):
-    def __init__(self, level: int) -> None:
-        super().__init__(level=level)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @dataclass
 class Bot:
     app: App
     store: Store
     db: Path
     errors: BotErrors
-    own_errors: _Records
-    retry_log: _Records
+    own_errors: Records
+    retry_log: Records
     user: TelegramUser
     asked: list[Asked] = field(default_factory=list)
     _chat_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -293,7 +285,7 @@ async def running_bot(
         get_updates = HTTPXRequest(read_timeout=get_updates_read_timeout or 5.0)
     app = build_application(settings, make_engine(settings), store, request=request, get_updates_request=get_updates)
     errors = BotErrors().attach(app)
-    own, retry_log = _Records(logging.ERROR), _Records(logging.WARNING)
+    own, retry_log = Records(logging.ERROR), Records(logging.WARNING)
     logging.getLogger("bot").addHandler(own)
     logging.getLogger("bot.telegram.retries").addHandler(retry_log)
     try:

@@ -7,20 +7,16 @@ language); `question_words` does not (another language's interrogatives would be
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
-from importlib import resources
+
+from bot.catalog import read_catalog
 
 FALLBACK = "en"
 
 
 @cache
 def _words(lang: str) -> dict[str, str]:
-    try:
-        text = resources.files(__name__).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
-        return {}
-    return {key: str(value) for key, value in tomllib.loads(text).items()}
+    return read_catalog(__name__, lang)
 
 
 def summary_terms(lang: str) -> str:
