@@ -207,7 +207,7 @@ async def _serve_webhook(app: App, options: dict[str, Any], *, metrics: bool) ->
 
     bot_metrics = None
     if metrics:
-        from bot.telegram.metrics import BotMetrics
+        from bot.telegram.metrics import BotMetrics  # prometheus_client loads only with METRICS=true
 
         bot_metrics = BotMetrics()
     await webhook.serve(app, **options, metrics=bot_metrics)
