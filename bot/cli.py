@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask|check-content|eval|run|bench`.
+"""The command line: `python -m bot ask|check-content|eval|run|backup|bench`.
 
 `ask` is a contract other tools rely on: `--json` prints one object per question, one per line.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,8 @@ from bot.domain.engine import AnswerEngine
 from bot.domain.language import parse_aliases
 from bot.domain.render import LinkResolver, answer_json, render_text
 from bot.environment import Environment
-from bot.settings import Settings
+from bot.settings import Settings, StartupError, check_content_dir, check_data_dir
+from bot.store import backup_database, database_path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
 
+    backup = commands.add_parser("backup", help="copy the store (DATA_DIR) consistently, also while the bot runs")
+    backup.add_argument("file", type=Path, help="where to write the copy (a directory: a timestamped file in it)")
+
     bench = commands.add_parser("bench", help="measure speed and memory (prints figures)")
     bench.add_argument("--content", type=Path, help="content directory to measure (default: content/)")
     bench.add_argument(
@@ -54,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     env = env or Environment()
     args = build_parser().parse_args(argv)
-    settings = env.settings
     try:
+        settings = env.settings
+        if args.command in _CONTENT_SETTING:
+            check_content_dir(*_content_source(args, settings))
         if args.command == "ask":
             return _ask(args, settings, env)
         if args.command == "check-content":
@@ -66,6 +73,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             from bot.telegram.app import run
 
             return run(settings, env)
+        if args.command == "backup":
+            return _backup(args.file, settings, env)
         if args.command == "bench":
             from bot.bench import run_benchmarks
 
@@ -75,9 +84,21 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         for problem in exc.problems:
             env.err(str(problem))
         return 1
+    except StartupError as exc:  # one line naming what is wrong; the same for every command
+        env.err(str(exc))
+        return 2
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+# Commands that load content, and the option that overrides CONTENT_DIR for each.
+_CONTENT_SETTING = {"ask": "--content", "eval": "--content", "check-content": "DIR"}
+
+
+def _content_source(args: argparse.Namespace, settings: Settings) -> tuple[Path, str]:
+    override: Path | None = args.directory if args.command == "check-content" else args.content
+    return (override, _CONTENT_SETTING[args.command]) if override else (settings.content_dir, "CONTENT_DIR")
 
 
 def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
@@ -126,4 +147,30 @@ def _eval(args: argparse.Namespace, settings: Settings, env: Environment) -> int
 
     engine = make_engine(settings, args.content)
     env.out(format_report(evaluate(engine, read_cases(args.file))))
+    return 0
+
+
+def _backup(target: Path, settings: Settings, env: Environment) -> int:
+    source = database_path(settings.data_dir)
+    check_data_dir(settings.data_dir)
+    if not source.is_file():
+        env.err(f"nothing to back up: there is no store at {source} (DATA_DIR={str(settings.data_dir)!r})")
+        return 1
+    if target.is_dir():
+        target = target / f"bot-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.sqlite3"
+    if target.resolve() == source.resolve():
+        env.err(f"{target} is the store itself: choose another file")
+        return 2
+    if not target.parent.is_dir():
+        env.err(f"cannot write {target}: {target.parent} is not a directory")
+        return 2
+    try:
+        report = backup_database(source, target)
+    except sqlite3.Error as exc:
+        env.err(f"backup of {source} failed: {exc}")
+        return 1
+    env.out(
+        f"backed up {source} to {report.target}: {report.pages} pages, {report.bytes:,} bytes, integrity ok "
+        f"({report.seconds:.2f} s)"
+    )
     return 0

@@ -130,6 +130,8 @@ async def stats(update: Update, context: Context) -> Outcome:
     if figures.top_declined:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
+    if svc.store.startup_problem:  # the store was found damaged at start-up and replaced
+        lines += ["", "⚠️ " + escape(t(ui_lang, "stats_store_problem", problem=svc.store.startup_problem))]
     message = update.effective_message
     assert message is not None
     await send_html(context, message.chat_id, pack(lines, separator="\n"), thread_id=thread_of(message))
