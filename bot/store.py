@@ -209,11 +209,11 @@ class _WriteFailures:
             self._unreported = 0
 
     def succeeded(self) -> None:
+        # The warning clock is not reset: a disk at the edge, where some writes fit and some do not, still
+        # gets one warning a minute.
         if self.dropped:
-            logger.warning("store: writing works again; %d write(s) were dropped meanwhile", self.dropped)
+            logger.info("store: writing works again; %d write(s) were dropped meanwhile", self.dropped)
             self.dropped = 0
-            self._unreported = 0
-            self._last_warning = None
 
 
 def database_path(data_dir: str | os.PathLike[str]) -> Path:
@@ -256,6 +256,7 @@ class Store:
             self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
         try:
+            self._refuse_newer(self._conn)  # before _configure, which would already change the file (WAL)
             self._configure(self._conn)
             self._migrate(self._conn)
         except BaseException:
@@ -548,16 +549,21 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _refuse_newer(conn: sqlite3.Connection) -> None:
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if current > len(MIGRATIONS):
+            raise StoreTooNew(
+                f"the store {_database_name(conn)} was written by a newer version of the bot (schema "
+                f"version {current}; this version knows up to {len(MIGRATIONS)}) and is left untouched: "
+                "run the newer version, or move the file away to start with an empty store"
+            )
+
+    @classmethod
+    def _migrate(cls, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            cls._refuse_newer(conn)  # again inside the transaction: another process may have migrated
             current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if current > len(MIGRATIONS):
-                raise StoreTooNew(
-                    f"the store {_database_name(conn)} was written by a newer version of the bot (schema "
-                    f"version {current}; this version knows up to {len(MIGRATIONS)}) and is left untouched: "
-                    "run the newer version, or move the file away to start with an empty store"
-                )
             for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
                 for statement in statements:
                     conn.execute(statement)
