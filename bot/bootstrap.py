@@ -14,19 +14,15 @@ from bot.domain.content import ContentError
 from bot.domain.engine import AnswerEngine
 from bot.domain.language import parse_aliases
 from bot.environment import Environment
-from bot.settings import Settings
+from bot.settings import Settings, StartupError
 from bot.store import Store, database_path
+
+__all__ = ["StartupError", "exit_status", "make_engine", "open_store"]
 
 EXIT_OK = 0
 EXIT_CONTENT = 1  # the content directory is invalid: each problem is printed
 EXIT_USAGE = 2  # the settings do not allow a start (no token, a bad webhook setting, a rejected token)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
-
-
-class StartupError(Exception):
-    """The program cannot start for want of a setting: `str()` tells the operator what to do."""
-
-    status = EXIT_USAGE
 
 
 def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
@@ -53,8 +49,8 @@ def exit_status(env: Environment, start: Callable[[], int]) -> int:
         for problem in exc.problems:
             env.err(str(problem))
         return EXIT_CONTENT
-    except StartupError as exc:
+    except StartupError as exc:  # one line naming what is wrong; the same for every command
         env.err(str(exc))
-        return exc.status
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask|check-content|eval|run|bench`.
+"""The command line: `python -m bot ask|check-content|eval|run|backup|bench`.
 
 `ask` is a contract other tools rely on: `--json` prints one object per question, one per line.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,8 @@ from bot.bootstrap import EXIT_USAGE, exit_status, make_engine
 from bot.domain.evaluation import evaluate, format_report, read_cases
 from bot.domain.render import LinkResolver, answer_json, render_text
 from bot.environment import Environment
-from bot.settings import Settings
+from bot.settings import Settings, check_content_dir, check_data_dir
+from bot.store import backup_database, database_path
 
 APP_UPDATES = 2_000  # `bench --app-updates`: enough for a steady rate, a few seconds per Application
 
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--content", type=Path)
 
     commands.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+
+    backup = commands.add_parser("backup", help="copy the store (DATA_DIR) consistently, also while the bot runs")
+    backup.add_argument("file", type=Path, help="where to write the copy (a directory: a timestamped file in it)")
 
     bench = commands.add_parser("bench", help="measure speed and memory (prints figures)")
     bench.add_argument("--content", type=Path, help="content directory to measure (default: content/)")
@@ -66,6 +71,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
 
 def _dispatch(args: argparse.Namespace, env: Environment) -> int:
     settings = env.settings
+    if args.command in _CONTENT_SETTING:
+        check_content_dir(*_content_source(args, settings))
     if args.command == "ask":
         return _ask(args, settings, env)
     if args.command == "check-content":
@@ -76,11 +83,22 @@ def _dispatch(args: argparse.Namespace, env: Environment) -> int:
         from bot.telegram.app import run  # python-telegram-bot loads only for the bot: `ask` starts faster
 
         return run(settings, env)
+    if args.command == "backup":
+        return _backup(args.file, settings, env)
     if args.command == "bench":
         from bot.bench.cli import run_benchmarks  # developer tooling: not loaded by the other commands
 
         return run_benchmarks(args, settings, env)
     return EXIT_USAGE
+
+
+# Commands that load content, and the option that overrides CONTENT_DIR for each.
+_CONTENT_SETTING = {"ask": "--content", "eval": "--content", "check-content": "DIR"}
+
+
+def _content_source(args: argparse.Namespace, settings: Settings) -> tuple[Path, str]:
+    override: Path | None = args.directory if args.command == "check-content" else args.content
+    return (override, _CONTENT_SETTING[args.command]) if override else (settings.content_dir, "CONTENT_DIR")
 
 
 def _ask(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
@@ -116,4 +134,30 @@ def _check_content(directory: Path, settings: Settings, env: Environment) -> int
 def _eval(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
     engine = make_engine(settings, args.content)
     env.out(format_report(evaluate(engine, read_cases(args.file))))
+    return 0
+
+
+def _backup(target: Path, settings: Settings, env: Environment) -> int:
+    source = database_path(settings.data_dir)
+    check_data_dir(settings.data_dir)
+    if not source.is_file():
+        env.err(f"nothing to back up: there is no store at {source} (DATA_DIR={str(settings.data_dir)!r})")
+        return 1
+    if target.is_dir():
+        target = target / f"bot-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.sqlite3"
+    if target.resolve() == source.resolve():
+        env.err(f"{target} is the store itself: choose another file")
+        return 2
+    if not target.parent.is_dir():
+        env.err(f"cannot write {target}: {target.parent} is not a directory")
+        return 2
+    try:
+        report = backup_database(source, target)
+    except sqlite3.Error as exc:
+        env.err(f"backup of {source} failed: {exc}")
+        return 1
+    env.out(
+        f"backed up {source} to {report.target}: {report.pages} pages, {report.bytes:,} bytes, integrity ok "
+        f"({report.seconds:.2f} s)"
+    )
     return 0

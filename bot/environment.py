@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Environment:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = self.settings_factory()
+            self._settings = load_settings(self.settings_factory)  # a ConfigError when one is invalid
         return self._settings
 
     def out(self, text: str = "") -> None:

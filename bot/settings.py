@@ -2,14 +2,22 @@
 
 Every setting is documented in `.env.example`. The token is a `SecretStr`: it never shows up in a repr,
 a log line or an error message.
+
+A setting the bot cannot work with is a `ConfigError`: one line naming the setting, its value and what is
+wrong, printed the same way by every command (`python -m bot run`, `ask`, `check-content`, `backup`) with
+exit status 2 and no traceback. `load_settings` turns pydantic's errors into it; `check_content_dir` and
+`check_data_dir` check the directories before anything is loaded or written.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -42,6 +50,9 @@ class Settings(BaseSettings):
     user_rate_window_seconds: float = Field(default=30.0, gt=0)
     max_upload_bytes: int = Field(default=256_000, ge=1_000)
     poll_interval: float = Field(default=0.0, ge=0)
+    # Long polling: how long Telegram may keep answering getUpdates with 409 Conflict (another process
+    # polls with this token) before the bot stops with exit status 3 instead of fighting it forever.
+    conflict_grace_seconds: float = Field(default=30.0, ge=0)
 
     @field_validator("admin_user_ids", mode="before")
     @classmethod
@@ -67,3 +78,62 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str | None:
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+class StartupError(Exception):
+    """The bot cannot start: the message is one line for the operator, the exit status is 2."""
+
+
+class ConfigError(StartupError):
+    """A setting the bot cannot work with: names the setting, its value and what is wrong."""
+
+    def __init__(self, setting: str, value: object, problem: str) -> None:
+        self.setting = setting
+        self.value = value
+        self.problem = problem
+        super().__init__(f"configuration error: {setting}={str(value)!r} {problem}")
+
+
+_SECRET_FIELDS = frozenset({"telegram_bot_token", "webhook_secret"})
+
+
+def load_settings(factory: Callable[[], Settings] = Settings) -> Settings:
+    """Settings from the environment; the first invalid one is raised as a ConfigError."""
+    try:
+        return factory()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "settings"
+        setting = field.upper()
+        value = "(hidden)" if field in _SECRET_FIELDS else error.get("input", "")
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix(f"{setting} ")
+        more = len(exc.errors()) - 1
+        also = f" (and {more} more invalid setting{'s' * (more != 1)})" if more else ""
+        raise ConfigError(setting, value, f"is invalid: {message[:1].lower()}{message[1:]}{also}") from None
+
+
+def check_content_dir(path: Path, setting: str = "CONTENT_DIR") -> None:
+    """The content directory must exist and be a readable directory."""
+    if not path.exists():
+        raise ConfigError(setting, path, "does not exist")
+    if not path.is_dir():
+        raise ConfigError(setting, path, "is a file, not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ConfigError(setting, path, "is not readable by this user")
+
+
+def check_data_dir(path: Path, setting: str = "DATA_DIR") -> None:
+    """The data directory must be a writable directory; a missing one is created."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(setting, path, "is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+        reason = f"{blocker} is a file" if blocker is not None else exc.strerror or str(exc)
+        raise ConfigError(setting, path, f"cannot be created: {reason}") from None
+    try:  # os.access says nothing about read-only mounts or root; a real file does
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ConfigError(setting, path, f"is not writable: {exc.strerror or exc}") from None

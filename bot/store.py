@@ -8,15 +8,27 @@ even that off the event loop can wrap a call in ``asyncio.to_thread``; the lock 
 Privacy: only the numeric Telegram user id is kept. The question *text* is stored only when the bot
 declined or answered with low confidence (these are the content gaps worth reviewing); for confident
 answers only the outcome counters are kept. ``purge_older_than`` removes whole rows past retention.
+
+What operators do to it (see README, "Operations"):
+- ``Store.open`` runs ``PRAGMA quick_check``. A file that is not a database or fails the check is moved
+  aside (``bot.sqlite3.damaged-<UTC time>``, never deleted) and a fresh store is started; the reason is
+  logged once and kept in ``startup_problem`` for /stats. Answering never depends on the store.
+- A store written by a newer version of the bot (``user_version`` above ours) is refused with
+  ``StoreTooNew``, never migrated backwards.
+- A write that fails for want of space or I/O (``SQLITE_FULL``, ``SQLITE_IOERR``, ``SQLITE_READONLY``) is
+  dropped: one warning a minute, not one per update, and writes resume by themselves when space returns.
+- ``backup_to`` copies the store with SQLite's online backup API while the bot runs.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import sqlite3
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -25,14 +37,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
 
+from bot.settings import StartupError
+
 __all__ = [
     "DATABASE_FILENAME",
     "MAX_QUESTION_CHARS",
+    "BackupReport",
     "DeclinedCount",
     "DeclinedQuestion",
     "LanguageStats",
     "Stats",
     "Store",
+    "StoreTooNew",
+    "backup_database",
     "database_path",
     "declined_csv",
     "normalize_question",
@@ -45,6 +62,13 @@ MAX_QUESTION_CHARS = 1000
 BUSY_TIMEOUT_MS = 5000
 
 Clock = Callable[[], datetime]
+logger = logging.getLogger(__name__)
+
+# A store that is not a database, or whose pages are corrupt: moved aside, never repaired in place.
+_DAMAGED = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
+# Writes that fail because of the disk, not the data: dropped so the bot keeps answering.
+_UNWRITABLE = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY})
+WRITE_WARNING_INTERVAL = 60.0  # seconds between two "writes are being dropped" warnings
 
 # Each entry upgrades the schema by one version; PRAGMA user_version records how many have run.
 # Never edit a released entry: append a new one.
@@ -137,6 +161,61 @@ class DeclinedQuestion:
     heading: str | None
 
 
+class StoreTooNew(StartupError):
+    """The store was written by a newer version of the bot; it is left untouched."""
+
+
+class _DamagedStore(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class BackupReport:
+    target: Path
+    pages: int
+    bytes: int
+    seconds: float
+
+
+def _error_code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code (SQLITE_IOERR_WRITE -> SQLITE_IOERR); -1 when there is none."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else -1
+
+
+class _WriteFailures:
+    """Dropped writes, reported at most once per interval, and once more when writing works again."""
+
+    def __init__(self, interval: float = WRITE_WARNING_INTERVAL, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._last_warning: float | None = None
+        self._unreported = 0
+        self.dropped = 0  # since writing last worked
+
+    def failed(self, exc: sqlite3.Error) -> None:
+        self.dropped += 1
+        self._unreported += 1
+        now = self._clock()
+        if self._last_warning is None or now - self._last_warning >= self.interval:
+            logger.warning(
+                "store: cannot write (%s): %d write(s) dropped; answering continues, writes resume when the "
+                "disk has room again (this warning repeats at most once every %.0f s)",
+                exc, self._unreported, self.interval,
+            )  # fmt: skip
+            self._last_warning = now
+            self._unreported = 0
+
+    def succeeded(self) -> None:
+        # The warning clock is not reset: a disk at the edge, where some writes fit and some do not, still
+        # gets one warning a minute.
+        if self.dropped:
+            logger.info("store: writing works again; %d write(s) were dropped meanwhile", self.dropped)
+            self.dropped = 0
+
+
 def database_path(data_dir: str | os.PathLike[str]) -> Path:
     """Where the bot keeps its database inside DATA_DIR."""
     return Path(data_dir) / DATABASE_FILENAME
@@ -167,6 +246,9 @@ class Store:
         self.path = str(path)
         self._clock = clock
         self._lock = threading.Lock()
+        self._write_failures = _WriteFailures()
+        # Set by open() when the store found at start-up was damaged and replaced: shown to admins in /stats.
+        self.startup_problem: str | None = None
         if self.path != MEMORY:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are explicit (see _transaction), never implicit.
@@ -174,6 +256,7 @@ class Store:
             self.path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
         try:
+            self._refuse_newer(self._conn)  # before _configure, which would already change the file (WAL)
             self._configure(self._conn)
             self._migrate(self._conn)
         except BaseException:
@@ -183,7 +266,48 @@ class Store:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, clock: Clock = _utc_now) -> Self:
-        return cls(path, clock=clock)
+        """The store at `path`, checked; a damaged file is moved aside and a fresh store started.
+
+        Raises StoreTooNew for a store from a newer version of the bot (left untouched).
+        """
+        try:
+            return cls._checked(path, clock)
+        except _DamagedStore as damaged:
+            moved = _move_aside(Path(path), clock())
+            problem = (
+                f"the store {path} was damaged ({damaged.reason}); it was moved to {moved.name} and an empty "
+                "store started: language choices, the question log and feedback start over (restore a backup "
+                "to get them back, see README)"
+            )
+            logger.error("%s", problem)
+            store = cls(path, clock=clock)
+            store.startup_problem = problem
+            return store
+
+    @classmethod
+    def _checked(cls, path: str | os.PathLike[str], clock: Clock) -> Self:
+        try:
+            store = cls(path, clock=clock)
+        except sqlite3.DatabaseError as exc:
+            if _error_code(exc) in _DAMAGED:
+                raise _DamagedStore(str(exc)) from exc
+            raise
+        if str(path) == MEMORY:
+            return store
+        try:
+            with store._transaction() as conn:
+                problems = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            if _error_code(exc) in _DAMAGED:
+                raise _DamagedStore(str(exc)) from exc
+            raise
+        if problems != ["ok"]:
+            store.close()
+            found = [line for row in problems for line in row.splitlines() if line and not line.startswith("***")]
+            more = f" and {len(found) - 1} more problems" if len(found) > 1 else ""
+            raise _DamagedStore(f"quick_check: {found[0] if found else 'failed'}{more}")
+        return store
 
     def close(self) -> None:
         with self._lock:
@@ -210,7 +334,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def set_language(self, user_id: int, lang: str) -> None:
-        with self._transaction() as conn:
+        with self._write() as conn:
             conn.execute(
                 """
                 INSERT INTO user_language (user_id, language, updated_at) VALUES (?, ?, ?)
@@ -222,7 +346,7 @@ class Store:
 
     def clear_language(self, user_id: int) -> None:
         """Back to automatic: answers follow the language of each question."""
-        with self._transaction() as conn:
+        with self._write() as conn:
             conn.execute("DELETE FROM user_language WHERE user_id = ?", (user_id,))
 
     # -- question log and feedback -------------------------------------------------------------
@@ -239,15 +363,17 @@ class Store:
         article: str | None,
         heading: str | None,
         low_confidence: bool = False,
-    ) -> int:
-        """Record one question's outcome and return its id (for feedback buttons).
+    ) -> int | None:
+        """Record one question's outcome and return its id (for feedback buttons); None when the write
+        was dropped (disk full).
 
         The text is kept only when the question was declined or ``low_confidence`` is set by the caller.
         """
         keep_text = not answered or low_confidence
         text = question[:MAX_QUESTION_CHARS] if keep_text else None
         normalized = normalize_question(text) if text is not None else None
-        with self._transaction() as conn:
+        question_id: int | None = None
+        with self._write() as conn:
             cursor = conn.execute(
                 """
                 INSERT INTO question (asked_at, user_id, chat_kind, language, answered, low_confidence,
@@ -269,16 +395,16 @@ class Store:
                 ),
             )
             question_id = cursor.lastrowid
-        if question_id is None:  # cannot happen after a successful INSERT; keeps the type honest
-            raise sqlite3.DatabaseError("INSERT returned no row id")
         return question_id
 
     def record_feedback(self, question_id: int, user_id: int, helpful: bool) -> bool:
         """Record a vote; a second vote by the same user replaces the first.
 
-        Returns False when the question no longer exists (e.g. purged), so the caller can say so.
+        Returns False when the question no longer exists (e.g. purged) or the write was dropped, so the
+        caller can say so.
         """
-        with self._transaction() as conn:
+        recorded = False
+        with self._write() as conn:
             cursor = conn.execute(
                 """
                 INSERT INTO feedback (question_id, user_id, helpful, voted_at)
@@ -288,7 +414,8 @@ class Store:
                 """,
                 (question_id, user_id, int(helpful), self._now(), question_id),
             )
-            return cursor.rowcount > 0
+            recorded = cursor.rowcount > 0
+        return recorded
 
     # -- reporting -----------------------------------------------------------------------------
 
@@ -374,9 +501,10 @@ class Store:
         if days < 0:
             raise ValueError(f"retention days must be >= 0, got {days}")
         cutoff = self._now() - timedelta(days=days).total_seconds()
-        with self._transaction() as conn:
-            cursor = conn.execute("DELETE FROM question WHERE asked_at < ?", (cutoff,))
-            return cursor.rowcount
+        purged = 0
+        with self._write() as conn:
+            purged = conn.execute("DELETE FROM question WHERE asked_at < ?", (cutoff,)).rowcount
+        return purged
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -399,6 +527,20 @@ class Store:
                 conn.rollback()
                 raise
 
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction whose failure for want of disk is dropped (and reported once a minute);
+        code after the ``with`` block runs either way."""
+        try:
+            with self._transaction() as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            if _error_code(exc) not in _UNWRITABLE:
+                raise
+            self._write_failures.failed(exc)
+        else:
+            self._write_failures.succeeded()
+
     @staticmethod
     def _configure(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")  # ":memory:" silently stays in "memory" mode
@@ -407,14 +549,21 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _refuse_newer(conn: sqlite3.Connection) -> None:
+        current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if current > len(MIGRATIONS):
+            raise StoreTooNew(
+                f"the store {_database_name(conn)} was written by a newer version of the bot (schema "
+                f"version {current}; this version knows up to {len(MIGRATIONS)}) and is left untouched: "
+                "run the newer version, or move the file away to start with an empty store"
+            )
+
+    @classmethod
+    def _migrate(cls, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            cls._refuse_newer(conn)  # again inside the transaction: another process may have migrated
             current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if current > len(MIGRATIONS):
-                raise RuntimeError(
-                    f"database schema version {current} is newer than this bot supports ({len(MIGRATIONS)})"
-                )
             for version, statements in enumerate(MIGRATIONS[current:], start=current + 1):
                 for statement in statements:
                     conn.execute(statement)
@@ -424,6 +573,61 @@ class Store:
         except BaseException:
             conn.rollback()
             raise
+
+
+def backup_database(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> BackupReport:
+    """A consistent copy of the store at `source`, made while the bot keeps running (`python -m bot backup`).
+
+    SQLite's online backup API, on a connection of its own: it copies pages in steps and starts over when
+    the bot commits a change to a page already copied, so the copy is one committed state. The copy is
+    written next to `target` and renamed into place only after ``PRAGMA integrity_check`` passes, as a
+    single file (no WAL) that can be restored by copying it back.
+    """
+    started = time.perf_counter()
+    source, target = Path(source), Path(target)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    copy = sqlite3.connect(partial, isolation_level=None)
+    try:
+        reader.backup(copy, pages=256)
+        copy.execute("PRAGMA journal_mode = DELETE")
+        checked = [str(row[0]) for row in copy.execute("PRAGMA integrity_check")]
+        if checked != ["ok"]:
+            raise sqlite3.DatabaseError(f"the copy failed integrity_check: {'; '.join(checked[:3])}")
+        pages = int(copy.execute("PRAGMA page_count").fetchone()[0])
+    except BaseException:
+        copy.close()
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
+    copy.close()
+    os.replace(partial, target)
+    return BackupReport(target, pages, target.stat().st_size, time.perf_counter() - started)
+
+
+def _database_name(conn: sqlite3.Connection) -> str:
+    for _seq, name, filename in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return str(filename) or MEMORY
+    return MEMORY
+
+
+def _move_aside(path: Path, moment: datetime) -> Path:
+    """Rename a damaged database (and its -wal/-shm files) with a UTC timestamp; nothing is deleted."""
+    stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    moved = path.with_name(f"{path.name}.damaged-{stamp}")
+    suffix = 1
+    while moved.exists():
+        suffix += 1
+        moved = path.with_name(f"{path.name}.damaged-{stamp}-{suffix}")
+    for extra in ("-wal", "-shm"):
+        side = path.with_name(path.name + extra)
+        if side.exists():
+            side.rename(moved.with_name(moved.name + extra))
+    path.rename(moved)
+    return moved
 
 
 def _spreadsheet_safe(cell: str) -> str:

@@ -236,9 +236,8 @@ def test_check_content_broken_lists_problems(make_content: MakeContent) -> None:
 
 def test_check_content_missing_directory(tmp_path: Path) -> None:
     code, _, err = run(["check-content", str(tmp_path / "nope")])
-    assert code == 1
-    assert "content rejected (1 problem):" in err
-    assert "does not exist" in err
+    assert code == 2, "a missing directory is a configuration error (tests/test_store_faults.py)"
+    assert err == f"configuration error: DIR={str(tmp_path / 'nope')!r} does not exist\n"
 
 
 # --- eval --------------------------------------------------------------------------------------------------

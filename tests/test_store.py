@@ -16,6 +16,7 @@ from bot.store import (
     DeclinedQuestion,
     LanguageStats,
     Store,
+    StoreTooNew,
     database_path,
     declined_csv,
     normalize_question,
@@ -112,7 +113,7 @@ def test_refuses_database_from_newer_version(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
-    with pytest.raises(RuntimeError, match="newer"):
+    with pytest.raises(StoreTooNew, match="newer"):
         Store(path)
 
 

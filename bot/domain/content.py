@@ -168,7 +168,8 @@ def load_library(root: Path | str, guess_language: LanguageGuesser | None = None
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
-        raise ContentError([Problem(root, 0, "content directory does not exist")])
+        what = "is a file, not a directory" if root.exists() else "does not exist"
+        raise ContentError([Problem(root, 0, f"content directory {what}")])
     paths = list(_content_files(root, problems))
     workers = worker_count(len(paths)) if parallel else 1
     if workers > 1:

@@ -22,10 +22,11 @@ from telegram.request import BaseRequest
 from bot.bootstrap import StartupError, exit_status, make_engine, open_store
 from bot.domain.engine import AnswerEngine
 from bot.environment import Environment
+from bot.instance_lock import InstanceLock
 from bot.logs import configure_logging
-from bot.settings import DEFAULT_API_BASE_URL, Settings
+from bot.settings import DEFAULT_API_BASE_URL, Settings, check_content_dir, check_data_dir
 from bot.store import Store
-from bot.telegram import handlers
+from bot.telegram import conflict, handlers
 from bot.telegram.commands import register_commands
 from bot.telegram.context import CONTEXT_TYPES, SERVICES_KEY, BotContext, Services
 from bot.telegram.ratelimit import UserRateLimiter
@@ -102,6 +103,7 @@ def build_application(
     app: App = builder.build()
     limiter = UserRateLimiter(settings.user_rate_limit, settings.user_rate_window_seconds)
     app.bot_data[SERVICES_KEY] = Services(settings, engine, store, limiter, settings.bot_username)
+    conflict.register(app, settings.conflict_grace_seconds)  # before the general error handler
     handlers.register(app)
     return app
 
@@ -161,7 +163,8 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 
 def run(settings: Settings, env: Environment) -> int:
     """`python -m bot run`: 0 after a normal stop (SIGTERM, SIGINT), 2 when the bot cannot start for want of
-    settings, 1 when the content is invalid (bot/bootstrap.py turns these into exit statuses).
+    settings, 1 when the content is invalid (bot/bootstrap.py turns these into exit statuses), 3 when
+    another process kept polling with the same token (bot/telegram/conflict.py).
 
     Long polling runs on PTB's run_polling: on a stop signal the Updater stops fetching and confirms the
     offset of everything fetched (one last getUpdates), then Application.stop() handles every update
@@ -183,8 +186,15 @@ def _run(settings: Settings) -> int:
     # A generated secret is as secret as a configured one.
     secrets_ = {s for s in [webhook_secret, options["secret_token"] if options else None] if s}
     configure_logging(settings.log_level, token, settings.log_json, extra_secrets=sorted(secrets_))
-    engine = make_engine(settings)
-    store = open_store(settings)
+    check_content_dir(settings.content_dir)
+    check_data_dir(settings.data_dir)
+    lock = InstanceLock(settings.data_dir).acquire()  # before loading: a second process refuses at once
+    try:
+        engine = make_engine(settings)
+        store = open_store(settings)  # a damaged one is moved aside; one too new: exit 2
+    except BaseException:
+        lock.release()
+        raise
     try:
         if options is not None:
             app = build_application(settings, engine, store, updater=False)
@@ -194,11 +204,14 @@ def _run(settings: Settings) -> int:
             app = build_application(settings, engine, store)
             logger.info("starting (long polling)")
             app.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=settings.poll_interval)
+            if conflict.stopped_for_conflict(app):
+                return conflict.CONFLICT_EXIT_STATUS
             logger.info("stopped cleanly")
     except InvalidToken:
         raise StartupError(INVALID_TOKEN_MESSAGE) from None
     finally:
         store.close()
+        lock.release()
     return 0
 
 

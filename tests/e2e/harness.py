@@ -395,7 +395,7 @@ class TelegramUser:
     async def faults(self, *rules: Mapping[str, Any]) -> None:
         """Makes the next matching bot calls fail, replacing earlier rules; no rules clears them.
 
-        A rule: {"method": "sendMessage" | "getUpdates" | "*", "kind": "429" | "500" | "timeout",
+        A rule: {"method": "sendMessage" | "getUpdates" | "*", "kind": "429" | "500" | "409" | "timeout",
         "count": 1, "retry_after": 1 (for 429), "seconds": 30 (for timeout: how long to hold the request)}.
         """
         await self._post("/test/faults", {"token": self.token, "rules": [dict(rule) for rule in rules]})

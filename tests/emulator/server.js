@@ -2,7 +2,8 @@
 // A local Telegram Bot API for end-to-end tests: telegram-test-api 4.2.1 listens on an internal port and this
 // layer sits in front of it, fixing what breaks python-telegram-bot 22 (see
 // /work/shared/notes/bot-api-emulator.md) and adding what tests need: long polling with offsets, update
-// injection, a record of every bot call, fault injection and webhook delivery with the secret-token header.
+// injection, a record of every bot call, fault injection (429, 500, 409 Conflict, timeout) and webhook delivery
+// with the secret-token header. Two concurrent getUpdates pollers get 409 Conflict, as on Telegram.
 //
 //   node server.js --port 0 [--bot-username InsideSalesTestBot] [--bot-name "..."] [--watch-stdin] [--lenient]
 //
@@ -176,6 +177,9 @@ function confirm(bot, offset) {
   else if (offset < 0) bot.queue = bot.queue.slice(offset);
 }
 
+const CONFLICT_DESCRIPTION = 'Conflict: terminated by other getUpdates request; '
+  + 'make sure that only one bot instance is running';
+
 async function getUpdates(bot, p, { res }) {
   if (bot.webhook) {
     throw new ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
@@ -205,8 +209,7 @@ async function getUpdates(bot, p, { res }) {
   if (bot.waiter === wake) bot.waiter = null; // a newer request may already be the waiter
   if (outcome === 'closed') return NO_RESPONSE; // nothing is lost: updates stay queued until confirmed
   if (outcome === 'conflict') {
-    throw new ApiError(409, 'Conflict: terminated by other getUpdates request; '
-      + 'make sure that only one bot instance is running');
+    throw new ApiError(409, CONFLICT_DESCRIPTION);
   }
   return pending();
 }
@@ -584,6 +587,9 @@ async function handleBotCall(req, res, token, method) {
     if (fault.kind === '500') {
       return reply(res, 500, { ok: false, error_code: 500, description: 'Internal Server Error' });
     }
+    if (fault.kind === '409') { // what a second process polling with the same token gets (see getUpdates)
+      return reply(res, 409, { ok: false, error_code: 409, description: CONFLICT_DESCRIPTION });
+    }
     // 'timeout': answer nothing; drop the connection after `seconds` unless the client gave up first.
     setTimeout(() => res.destroy(), Number(fault.seconds ?? 30) * 1000).unref();
     return undefined;
@@ -653,7 +659,7 @@ const USER_ROUTES = {
   },
   '/test/faults': (body) => {
     const rules = (body.rules ?? []).map((r) => ({ method: '*', count: 1, ...r, kind: String(r.kind) }));
-    const bad = rules.find((r) => !['429', '500', 'timeout'].includes(r.kind));
+    const bad = rules.find((r) => !['429', '500', '409', 'timeout'].includes(r.kind));
     if (bad) throw badRequest(`unknown fault kind ${bad.kind}`);
     const target = body.token ? botFor(body.token).faults : globalFaults;
     target.splice(0, target.length, ...rules); // replaces the earlier rules; {rules: []} clears

@@ -137,6 +137,8 @@ async def stats(update: Update, context: Context) -> Outcome:
     if figures.top_declined:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
+    if svc.store.startup_problem:  # the store was found damaged at start-up and replaced
+        lines += ["", "⚠️ " + escape(t(ui_lang, "stats_store_problem", problem=svc.store.startup_problem))]
     await _send_lines(update, context, lines)
     return Outcome(language=ui_lang)
 
