@@ -21,18 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_telegram_offline import (
-    ADMIN,
-    CONTENT,
-    STRANGER,
-    OfflineBot,
-    OfflineBotAPI,
-    make_settings,
-    user,
-)
 
 import bot.settings
-from bot.cli import main, make_engine
+from auxil.offline import ADMIN, CONTENT, STRANGER, OfflineBot, make_settings, offline_api
+from auxil.updates import user
+from bot.bootstrap import make_engine
+from bot.cli import main
 from bot.environment import Environment
 from bot.instance_lock import AlreadyRunning, InstanceLock
 from bot.locales import t
@@ -143,13 +137,13 @@ def test_a_store_from_a_newer_bot_is_refused_untouched(tmp_path: Path, monkeypat
 
 @pytest.fixture
 async def make_file_bot(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
-    """An offline Application (tests/test_telegram_offline.py) over a store in a real file."""
+    """An offline Application (tests/auxil/offline.py) over a store in a real file."""
     shutil.copytree(CONTENT, tmp_path / "content")
     started: list[tuple[Any, Store]] = []
 
     async def make(store: Store) -> OfflineBot:
         settings = make_settings(tmp_path)
-        api = OfflineBotAPI()
+        api = offline_api()
         app = build_application(settings, make_engine(settings), store, request=api, rate_limiter=False)
         await app.initialize()
         started.append((app, store))
