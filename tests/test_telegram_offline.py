@@ -461,7 +461,7 @@ async def test_commands_are_registered_per_scope_and_language(bot: OfflineBot) -
         assert (code, "chat", ADMIN) in seen
     admin_ru = next(c for c in calls if c.get("language_code") == "ru" and c["scope"]["type"] == "chat")
     names = [command["command"] for command in admin_ru["commands"]]
-    assert names == ["start", "help", "lang", "reload", "stats", "declined"]
+    assert names == ["start", "help", "lang", "reload", "stats", "declined", "taught"]
     assert admin_ru["commands"][0]["description"] == t("ru", "cmd_start")
     group = next(c for c in calls if c.get("language_code") is None and c["scope"]["type"] == "all_group_chats")
     assert [command["command"] for command in group["commands"]] == ["ask", "help", "lang"]
@@ -1033,13 +1033,13 @@ async def test_stats_and_declined_export(bot: OfflineBot) -> None:
     [stats] = await bot.say("/stats", sender=user(ADMIN))
     assert "Questions: 2, answered: 1 (50%)" in stats["text"]
     assert_telegram_html(stats["text"])
-    await bot.say("/declined", sender=user(ADMIN))
+    await bot.say("/declined csv", sender=user(ADMIN))
     [document] = bot.api.of("sendDocument")
     [content] = document.files.values()
     csv_text = content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("id,asked_at,language")
     assert "'=HYPERLINK" in csv_text, "spreadsheet formulas are neutralised"
-    await bot.say("/declined", sender=user(STRANGER))
+    await bot.say("/declined csv", sender=user(STRANGER))
     assert len(bot.api.of("sendDocument")) == 1
 
 

@@ -18,6 +18,7 @@ from bot.domain.render import escape, pack
 from bot.locales import t
 from bot.store import declined_csv
 from bot.telegram.context import Context, Outcome, Services, observed, services
+from bot.telegram.handlers.teach import stats_lines as taught_stats_lines
 from bot.telegram.replies import reply, send_html, thread_of
 from bot.telegram.uploads import UploadRejected, install, safe_name
 
@@ -130,6 +131,7 @@ async def stats(update: Update, context: Context) -> Outcome:
     if figures.top_declined:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
+    lines += ["", *await asyncio.to_thread(taught_stats_lines, svc, ui_lang)]
     message = update.effective_message
     assert message is not None
     await send_html(context, message.chat_id, pack(lines, separator="\n"), thread_id=thread_of(message))
