@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask|check-content|eval|run|bench`.
+"""The command line: `python -m bot ask|check-content|eval|run|bench|export-questions`.
 
 `ask` is a contract other tools rely on: `--json` prints one object per question, one per line.
 """
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="start the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
 
+    export = commands.add_parser("export-questions", help="write taught phrasings into the articles' front matter")
+    export.add_argument("directory", nargs="?", type=Path, help="default: $CONTENT_DIR or content/")
+    export.add_argument("--patch", action="store_true", help="print a unified diff instead of writing the files")
+
     bench = commands.add_parser("bench", help="measure speed and memory (prints figures)")
     bench.add_argument("--content", type=Path, help="content directory to measure (default: content/)")
     bench.add_argument(
@@ -62,6 +66,10 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             return _check_content(args.directory or settings.content_dir, settings, env)
         if args.command == "eval":
             return _eval(args, settings, env)
+        if args.command == "export-questions":
+            from bot.export_questions import run_export
+
+            return run_export(args.directory or settings.content_dir, args.patch, settings, env)
         if args.command == "run":
             from bot.telegram.app import run
 
