@@ -251,7 +251,8 @@ class AnswerEngine:
 
 def _with_taught(snapshot: Snapshot, taught: Sequence[Phrasing]) -> Snapshot:
     valid = [p for p in taught if _section_exists(snapshot.library, p.slug, p.section)]
-    return dataclasses.replace(snapshot, phrasings=PhrasingIndex((*snapshot.content_phrasings, *valid)))
+    index = PhrasingIndex((*snapshot.content_phrasings, *valid)).warm(snapshot.library.languages)
+    return dataclasses.replace(snapshot, phrasings=index)
 
 
 def _section_exists(library: Library, slug: str, index: int) -> bool:

@@ -93,7 +93,7 @@ class PhrasingIndex:
                 unique[key] = phrasing
         self.phrasings: tuple[Phrasing, ...] = tuple(p for p in unique.values() if p.normalized)
         self._vectors = embed([p.text for p in self.phrasings]) if embed and self.phrasings else None
-        self._terms = lru_cache(maxsize=8)(self._terms_in)  # per analyzer language
+        self._analysed = lru_cache(maxsize=64)(self._analysed_in)  # per analyzer language
 
     def __len__(self) -> int:
         return len(self.phrasings)
@@ -102,16 +102,23 @@ class PhrasingIndex:
         """Phrasings similar to `question` (asked in `lang`), best first; unrelated ones are left out."""
         if not self.phrasings:
             return []
-        analyzer = analyzer_for(lang)
-        asked = _terms_of(question, analyzer)
+        analysed = self._analysed(lang)
+        asked = _terms_of(question, analyzer_for(lang))
+        lexical = {i: similarity(asked, analysed.terms[i]) for i in analysed.candidates(asked)}
         dense = self._dense(query_vector)
         found = []
-        for i, (phrasing, terms) in enumerate(zip(self.phrasings, self._terms(lang), strict=True)):
-            lexical = similarity(asked, terms)
+        for i, phrasing in enumerate(self.phrasings):
             cosine = None if dense is None else float(dense[i])
-            if lexical > 0 or (cosine is not None and cosine > 0):
-                found.append(PhrasingMatch(phrasing, lexical, cosine))
-        return sorted(found, key=lambda m: m.score, reverse=True)
+            if lexical.get(i, 0.0) > 0 or cosine is not None:
+                found.append(PhrasingMatch(phrasing, lexical.get(i, 0.0), cosine))
+        return sorted(found, key=lambda m: (m.score, m.dense or 0.0), reverse=True)
+
+    def warm(self, languages: Iterable[str]) -> PhrasingIndex:
+        """Analyse the phrasings for these question languages now (where the build runs), not on the
+        first question in each."""
+        for lang in languages:
+            self._analysed(lang)
+        return self
 
     def best(self, question: str, lang: str, *, min_score: float = MIN_SCORE) -> PhrasingMatch | None:
         found = self.match(question, lang)
@@ -123,10 +130,33 @@ class PhrasingIndex:
         scores: np.ndarray = self._vectors @ np.asarray(query_vector, dtype=np.float32)
         return scores
 
-    def _terms_in(self, lang: str) -> tuple[_Terms, ...]:
+    def _analysed_in(self, lang: str) -> _Analysed:
         """Every phrasing analysed the way a question in `lang` is, so stems compare like with like."""
         analyzer = analyzer_for(lang)
-        return tuple(_terms_of(p.text, analyzer) for p in self.phrasings)
+        return _Analysed(tuple(_terms_of(p.text, analyzer) for p in self.phrasings))
+
+
+class _Analysed:
+    """The phrasings' terms in one analyzer's terms, with a word -> phrasings map: only phrasings sharing a
+    stem or a close spelling with the question can score above 0, so only those are scored."""
+
+    def __init__(self, terms: tuple[_Terms, ...]) -> None:
+        self.terms = terms
+        self._by_key: dict[str, set[int]] = {}
+        for i, found in enumerate(terms):
+            for surface, stem in found.words:
+                self._by_key.setdefault(stem, set()).add(i)
+                self._by_key.setdefault(surface, set()).add(i)
+        self._spellings = sorted(k for k in self._by_key if not k.startswith("w:"))
+
+    def candidates(self, asked: _Terms) -> set[int]:
+        found: set[int] = set()
+        for surface, stem in asked.words:
+            found |= self._by_key.get(stem, set())
+            for close, _, _ in process.extract(surface, self._spellings, scorer=fuzz.ratio,
+                                               score_cutoff=TYPO_CUTOFF, limit=None):  # fmt: skip
+                found |= self._by_key[close]
+        return found
 
 
 def _terms_of(text: str, analyzer: Analyzer) -> _Terms:

@@ -196,7 +196,7 @@ async def _act(svc: Services, query: CallbackQuery, action: Action | None, ui_la
         row = await asyncio.to_thread(
             svc.store.teach_phrasing, item.question, item.language, action.slug, action.index, query.from_user.id
         )
-        sync_taught(svc)
+        await asyncio.to_thread(sync_taught, svc)  # re-analyses every phrasing: off the event loop
         text = t(ui_lang, "review_taught", question=_quote(item.question), title=ref.article.title,
                  heading=ref.section.heading)  # fmt: skip
         undo = InlineKeyboardMarkup([[_button(t(ui_lang, "taught_undo"), TeachRemove(row.id, False))]])
@@ -211,7 +211,7 @@ async def _remove(svc: Services, query: CallbackQuery, action: TeachRemove, ui_l
     removed = await asyncio.to_thread(svc.store.remove_taught_phrasing, action.phrasing_id)
     if removed is None:
         return False
-    sync_taught(svc)
+    await asyncio.to_thread(sync_taught, svc)
     if action.from_list:
         text, keyboard = _taught_list(svc, await asyncio.to_thread(svc.store.taught_phrasings), ui_lang)
         await _edit(query, text, keyboard)
