@@ -1,4 +1,4 @@
-"""The command line: `python -m bot ask|check-content|eval|run|backup|bench`.
+"""The command line: `python -m bot ask|check-content|eval|run|backup|bench|export-questions`.
 
 `ask` is a contract other tools rely on: `--json` prints one object per question, one per line.
 """
@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     backup = commands.add_parser("backup", help="copy the store (DATA_DIR) consistently, also while the bot runs")
     backup.add_argument("file", type=Path, help="where to write the copy (a directory: a timestamped file in it)")
+    export = commands.add_parser("export-questions", help="write taught phrasings into the articles' front matter")
+    export.add_argument("directory", nargs="?", type=Path, help="default: $CONTENT_DIR or content/")
+    export.add_argument("--patch", action="store_true", help="print a unified diff instead of writing the files")
 
     bench = commands.add_parser("bench", help="measure speed and memory (prints figures)")
     bench.add_argument("--content", type=Path, help="content directory to measure (default: content/)")
@@ -79,6 +82,10 @@ def _dispatch(args: argparse.Namespace, env: Environment) -> int:
         return _check_content(args.directory or settings.content_dir, settings, env)
     if args.command == "eval":
         return _eval(args, settings, env)
+    if args.command == "export-questions":
+        from bot.export_questions import run_export  # reads the store and writes content: only here
+
+        return run_export(args.directory or settings.content_dir, args.patch, settings, env)
     if args.command == "run":
         from bot.telegram.app import run  # python-telegram-bot loads only for the bot: `ask` starts faster
 

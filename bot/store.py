@@ -46,9 +46,11 @@ __all__ = [
     "DeclinedCount",
     "DeclinedQuestion",
     "LanguageStats",
+    "ReviewQuestion",
     "Stats",
     "Store",
     "StoreTooNew",
+    "TaughtPhrasing",
     "backup_database",
     "database_path",
     "declined_csv",
@@ -109,6 +111,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX feedback_voted_at ON feedback (voted_at)",
+    ),
+    (  # 2: example phrasings taught from the chat, and declined questions an admin dismissed
+        """
+        CREATE TABLE taught_phrasing (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            slug       TEXT    NOT NULL,
+            section    INTEGER NOT NULL CHECK (section >= 0),
+            text       TEXT    NOT NULL,
+            normalized TEXT    NOT NULL UNIQUE,
+            language   TEXT    NOT NULL,
+            admin_id   INTEGER NOT NULL,
+            created_at REAL    NOT NULL,
+            times_used INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE dismissed_question (
+            normalized   TEXT    PRIMARY KEY,
+            admin_id     INTEGER NOT NULL,
+            dismissed_at REAL    NOT NULL
+        )
+        """,
     ),
 )
 
@@ -214,6 +238,32 @@ class _WriteFailures:
         if self.dropped:
             logger.info("store: writing works again; %d write(s) were dropped meanwhile", self.dropped)
             self.dropped = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TaughtPhrasing:
+    """A question an admin assigned to a section (article slug, section position): an example phrasing."""
+
+    id: int
+    slug: str
+    section: int
+    text: str
+    language: str
+    admin_id: int
+    created_at: datetime
+    times_used: int  # later questions it answered
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewQuestion:
+    """Questions with the same normalized text, still to review: the latest one stands for them all."""
+
+    id: int  # the latest question's id (buttons carry it)
+    question: str
+    language: str
+    count: int
+    answered: bool  # the latest was answered with low confidence rather than declined
+    last_asked: datetime
 
 
 def database_path(data_dir: str | os.PathLike[str]) -> Path:
@@ -573,6 +623,112 @@ class Store:
         except BaseException:
             conn.rollback()
             raise
+
+    # -- taught phrasings and the review of declined questions (migration 2) ----------------------
+
+    def review_questions(self, limit: int = 10) -> list[ReviewQuestion]:
+        """Kept questions not yet taught, most often asked first; a dismissed one returns when asked again."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                """
+                SELECT q.id, q.text, q.language, counts.n, q.answered, q.asked_at
+                FROM (
+                    SELECT question.normalized, COUNT(*) AS n, MAX(question.id) AS last_id
+                    FROM question LEFT JOIN dismissed_question AS d ON d.normalized = question.normalized
+                    WHERE question.normalized IS NOT NULL AND question.normalized != ''
+                      AND question.normalized NOT IN (SELECT normalized FROM taught_phrasing)
+                      AND (d.dismissed_at IS NULL OR question.asked_at > d.dismissed_at)
+                    GROUP BY question.normalized
+                ) AS counts JOIN question AS q ON q.id = counts.last_id
+                ORDER BY counts.n DESC, q.asked_at DESC, q.id DESC LIMIT ?
+                """,
+                (limit,),
+            ).fetchall()
+        return [
+            ReviewQuestion(row_id, text, language, count, bool(answered), datetime.fromtimestamp(asked_at, UTC))
+            for row_id, text, language, count, answered, asked_at in rows
+        ]
+
+    def kept_question(self, question_id: int) -> ReviewQuestion | None:
+        """One kept question by id, with how often it was asked (None once purged or when not kept)."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                """
+                SELECT q.id, q.text, q.language, (SELECT COUNT(*) FROM question WHERE normalized = q.normalized),
+                       q.answered, q.asked_at
+                FROM question AS q WHERE q.id = ? AND q.text IS NOT NULL
+                """,
+                (question_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        row_id, text, language, count, answered, asked_at = row
+        return ReviewQuestion(row_id, text, language, count, bool(answered), datetime.fromtimestamp(asked_at, UTC))
+
+    def dismiss_question(self, question_id: int, admin_id: int) -> bool:
+        """Hide this question (and its repeats so far) from the review; False when it no longer exists."""
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                """
+                INSERT INTO dismissed_question (normalized, admin_id, dismissed_at)
+                SELECT normalized, ?, ? FROM question WHERE id = ? AND normalized IS NOT NULL
+                ON CONFLICT (normalized) DO UPDATE SET admin_id = excluded.admin_id,
+                                                       dismissed_at = excluded.dismissed_at
+                """,
+                (admin_id, self._now(), question_id),
+            )
+            return cursor.rowcount > 0
+
+    def teach_phrasing(self, text: str, language: str, slug: str, section: int, admin_id: int) -> TaughtPhrasing:
+        """Store `text` as an example phrasing of the section; teaching the same text again moves it."""
+        text = text[:MAX_QUESTION_CHARS]
+        with self._transaction() as conn:
+            row = conn.execute(
+                """
+                INSERT INTO taught_phrasing (slug, section, text, normalized, language, admin_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (normalized) DO UPDATE SET slug = excluded.slug, section = excluded.section,
+                    text = excluded.text, language = excluded.language, admin_id = excluded.admin_id,
+                    created_at = excluded.created_at, times_used = 0
+                RETURNING id, slug, section, text, language, admin_id, created_at, times_used
+                """,
+                (slug, section, text, normalize_question(text), language, admin_id, self._now()),
+            ).fetchone()
+        return _taught(row)
+
+    def taught_phrasings(self) -> list[TaughtPhrasing]:
+        """Every taught phrasing, newest first."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                """
+                SELECT id, slug, section, text, language, admin_id, created_at, times_used
+                FROM taught_phrasing ORDER BY created_at DESC, id DESC
+                """
+            ).fetchall()
+        return [_taught(row) for row in rows]
+
+    def remove_taught_phrasing(self, phrasing_id: int) -> TaughtPhrasing | None:
+        """Undo: the removed phrasing, or None when it was already gone."""
+        with self._transaction() as conn:
+            row = conn.execute(
+                """
+                DELETE FROM taught_phrasing WHERE id = ?
+                RETURNING id, slug, section, text, language, admin_id, created_at, times_used
+                """,
+                (phrasing_id,),
+            ).fetchone()
+        return None if row is None else _taught(row)
+
+    def count_phrasing_use(self, phrasing_id: int) -> None:
+        """A later question was answered through this phrasing."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE taught_phrasing SET times_used = times_used + 1 WHERE id = ?", (phrasing_id,))
+
+
+def _taught(row: tuple[int, str, int, str, str, int, float, int]) -> TaughtPhrasing:
+    row_id, slug, section, text, language, admin_id, created_at, times_used = row
+    created = datetime.fromtimestamp(created_at, UTC)
+    return TaughtPhrasing(row_id, slug, section, text, language, admin_id, created, times_used)
 
 
 def backup_database(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> BackupReport:

@@ -12,6 +12,7 @@ import pytest
 
 from bot.store import (
     MAX_QUESTION_CHARS,
+    MIGRATIONS,
     DeclinedCount,
     DeclinedQuestion,
     LanguageStats,
@@ -97,15 +98,15 @@ def test_language_preference_persists_across_reopen(tmp_path: Path) -> None:
 def test_file_database_uses_wal_and_records_schema_version(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with Store(path) as store:
-        assert store.schema_version == 1
+        assert store.schema_version == len(MIGRATIONS)
     conn = sqlite3.connect(path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     finally:
         conn.close()
     with Store(path) as again:  # migrating an up-to-date database is a no-op
-        assert again.schema_version == 1
+        assert again.schema_version == len(MIGRATIONS)
 
 
 def test_refuses_database_from_newer_version(tmp_path: Path) -> None:

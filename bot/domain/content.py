@@ -102,6 +102,8 @@ class Article:
     sections: tuple[Section, ...]
     path: Path
     lang_source: LanguageSource
+    # Example questions from the front matter (`questions:`): (section index, question).
+    questions: tuple[tuple[int, str], ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -293,6 +295,7 @@ def _load_article(
         lang, lang_source = guessed, "detected"
     if not title or not sections or not _SLUG.match(slug):
         return None
+    questions = _questions(meta.get("questions"), text, sections, path, problems)
     keywords = meta.get("keywords") or ()
     if isinstance(keywords, str):
         keywords = [k for k in (part.strip() for part in keywords.split(",")) if k]
@@ -305,6 +308,7 @@ def _load_article(
         sections=tuple(sections),
         path=path,
         lang_source=lang_source,
+        questions=questions,
     )
 
 
@@ -326,6 +330,59 @@ def _meta_str(meta: dict[str, Any], key: str, path: Path, problems: list[Problem
         problems.append(Problem(path, _key_line(path, key), f"front matter '{key}' must be text"))
         return None
     return str(value).strip()
+
+
+def _questions(
+    value: object, text: str, sections: list[Section], path: Path, problems: list[Problem]
+) -> tuple[tuple[int, str], ...]:
+    """`questions:` maps a section heading, as written, to example questions that section answers."""
+    if value is None:
+        return ()
+    lines = _questions_lines(text)
+    if not isinstance(value, dict):
+        message = "front matter 'questions' must map section headings to lists of questions"
+        problems.append(Problem(path, lines.get(("", -1), 1), message))
+        return ()
+    by_heading = {section.heading: section.index for section in sections}
+    found: list[tuple[int, str]] = []
+    for heading, questions in value.items():
+        line = lines.get((str(heading), -1), lines.get(("", -1), 1))
+        index = by_heading.get(clean_text(str(heading)))
+        if index is None:
+            known = ", ".join(repr(h) for h in by_heading)
+            problems.append(Problem(path, line, f"questions: no section is headed {heading!r} (sections: {known})"))
+            continue
+        if not isinstance(questions, list) or not questions:
+            problems.append(Problem(path, line, f"questions: {heading!r} must have a list of questions"))
+            continue
+        for number, question in enumerate(questions):
+            if not isinstance(question, str) or not question.strip():
+                item_line = lines.get((str(heading), number), line)
+                problems.append(Problem(path, item_line, f"questions: {heading!r} item {number + 1} must be text"))
+            else:
+                found.append((index, clean_text(question)))
+    return tuple(dict.fromkeys(found))
+
+
+def _questions_lines(text: str) -> dict[tuple[str, int], int]:
+    """Line numbers in the file: of `questions:` ("", -1), of each heading (heading, -1), of its items
+    (heading, n)."""
+    match = regex.match(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*$", text, regex.S | regex.M)
+    if match is None:
+        return {}
+    try:
+        root = yaml.compose(match.group(1), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, int], int] = {}
+    for key, node in root.value if isinstance(root, yaml.MappingNode) else ():
+        if key.value == "questions":
+            lines[("", -1)] = key.start_mark.line + 2  # 0-based, after the opening '---'
+            for heading, items in node.value if isinstance(node, yaml.MappingNode) else ():
+                lines[(str(heading.value), -1)] = heading.start_mark.line + 2
+                for n, item in enumerate(items.value if isinstance(items, yaml.SequenceNode) else ()):
+                    lines[(str(heading.value), n)] = item.start_mark.line + 2
+    return lines
 
 
 def _slug_from_path(path: Path) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from bot.domain import vocabulary
 from bot.domain.content import Article, Block, Library, Section, load_library
 from bot.domain.language import Detection, LanguageDetector
+from bot.domain.phrasings import MIN_SCORE, Phrasing, PhrasingIndex, content_phrasings
 from bot.domain.retrieval import Match, Retriever
 
 DETECTION_SAMPLE_CHARS = 20_000  # per language: plenty to learn its script, letters and common words
@@ -42,6 +43,7 @@ class Answer:
     score: float
     alternatives: tuple[SectionRef, ...]  # next-best sections when answered
     suggestions: tuple[SectionRef, ...]  # the topics on offer when declined
+    phrasing: Phrasing | None = None  # the example phrasing that answered, when one did
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Snapshot:
     detector: LanguageDetector
     retriever: Retriever
     loaded_in: float  # seconds
+    content_phrasings: tuple[Phrasing, ...] = ()  # from the articles' front matter
+    phrasings: PhrasingIndex = dataclasses.field(default_factory=PhrasingIndex)  # content + taught
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ def build_snapshot(
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
     # again and again (a full collection over 10,000 articles takes about a second, all threads stopped).
     gc.freeze()
-    return Snapshot(library, detector, retriever, time.perf_counter() - started)
+    authored = content_phrasings(library.articles)
+    return Snapshot(library, detector, retriever, time.perf_counter() - started, authored, PhrasingIndex(authored))
 
 
 @contextlib.contextmanager
@@ -136,6 +141,8 @@ class AnswerEngine:
         self.default_language = default_language
         self.aliases = aliases
         self._reload_lock = threading.Lock()
+        self._swap_lock = threading.Lock()  # a teach or undo and the end of a reload swap one at a time
+        self._taught: tuple[Phrasing, ...] = ()
 
     @classmethod
     def from_directory(
@@ -167,7 +174,9 @@ class AnswerEngine:
         """Rebuild from disk and swap atomically; on ContentError the current content stays."""
         with self._reload_lock:  # two admins reloading at once build one after the other
             snapshot = self.build(self.content_dir)
-            self._snapshot = snapshot  # a single reference assignment: atomic for readers
+            with self._swap_lock:
+                snapshot = _with_taught(snapshot, self._taught)
+                self._snapshot = snapshot  # a single reference assignment: atomic for readers
         return self.report(snapshot)
 
     def detect(self, text: str, hints: Iterable[str | None] = ()) -> Detection:
@@ -184,6 +193,9 @@ class AnswerEngine:
         pinned = snap.detector.resolve(lang)
         hints = tuple(hints)
         detection = snap.detector.detect(question, (pinned, *hints) if pinned else hints)
+        taught = _phrasing_answer(snap, question, detection, pinned or detection.lang)
+        if taught is not None:
+            return taught
         if pinned is None or pinned == detection.lang:
             return self._answer(snap, question, detection.lang, detection)
         direct = self._answer(snap, question, pinned, detection)
@@ -212,6 +224,58 @@ class AnswerEngine:
         if article is None or not 0 <= index < len(article.sections):
             return None
         return SectionRef(article, article.sections[index])
+
+    # -- example phrasings (taught in the chat, or `questions:` in the front matter) ------------------
+
+    def set_taught(self, phrasings: Sequence[Phrasing]) -> None:
+        """Make these the taught phrasings at once: a new phrasing index, the same content and indexes."""
+        with self._swap_lock:
+            self._taught = tuple(phrasings)
+            self._snapshot = _with_taught(self._snapshot, self._taught)
+
+    def unmatched_taught(self) -> tuple[Phrasing, ...]:
+        """Taught phrasings whose section the current content no longer has (they are ignored)."""
+        library = self._snapshot.library
+        return tuple(p for p in self._taught if not _section_exists(library, p.slug, p.section))
+
+    def candidates(self, question: str, lang: str, limit: int = 8) -> tuple[SectionRef, ...]:
+        """Sections to offer for a question in `lang`: the retriever's best guesses first, then the rest."""
+        snap = self._snapshot
+        languages = snap.library.languages
+        if lang not in languages:
+            lang = self.default_language if self.default_language in languages else languages[0]
+        result = snap.retriever.search(question, lang, limit=limit)
+        guesses = [_ref(m) for m in (result.best, *result.alternatives) if m is not None and m.score > 0]
+        rest = (SectionRef(a, s) for a in snap.library.in_language(lang) for s in a.sections)
+        refs: dict[tuple[str, int], SectionRef] = {}
+        for ref in itertools.chain(guesses, itertools.islice(rest, limit * 4)):  # not all 10,000 articles
+            refs.setdefault((ref.article.slug, ref.section.index), ref)
+        return tuple(itertools.islice(refs.values(), limit))
+
+
+def _with_taught(snapshot: Snapshot, taught: Sequence[Phrasing]) -> Snapshot:
+    valid = [p for p in taught if _section_exists(snapshot.library, p.slug, p.section)]
+    index = PhrasingIndex((*snapshot.content_phrasings, *valid)).warm(snapshot.library.languages)
+    return dataclasses.replace(snapshot, phrasings=index)
+
+
+def _section_exists(library: Library, slug: str, index: int) -> bool:
+    return any(index < len(article.sections) for article in library.translations(slug).values())
+
+
+def _phrasing_answer(snap: Snapshot, question: str, detection: Detection, lang: str) -> Answer | None:
+    """The seam for example phrasings: a question close enough to one is answered from its section, in
+    `lang` when the article has that translation (else in the phrasing's language). None: ask the retriever."""
+    found = snap.phrasings.best(question, detection.lang, min_score=MIN_SCORE)
+    if found is None:
+        return None
+    phrasing = found.phrasing
+    for article in (snap.library.article(phrasing.slug, lang), snap.library.article(phrasing.slug, phrasing.language)):
+        if article is not None and phrasing.section < len(article.sections):
+            section = article.sections[phrasing.section]
+            return Answer(question, article.lang, detection, True, article, section, section.blocks, found.score,
+                          (), (), phrasing)  # fmt: skip
+    return None
 
 
 def _ref(match: Match) -> SectionRef:

@@ -102,8 +102,9 @@ def build_application(
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: App = builder.build()
     limiter = UserRateLimiter(settings.user_rate_limit, settings.user_rate_window_seconds)
-    app.bot_data[SERVICES_KEY] = Services(settings, engine, store, limiter, settings.bot_username)
+    app.bot_data[SERVICES_KEY] = svc = Services(settings, engine, store, limiter, settings.bot_username)
     conflict.register(app, settings.conflict_grace_seconds)  # before the general error handler
+    handlers.teach.sync_taught(svc)  # the phrasings admins taught, kept in the store across restarts
     handlers.register(app)
     return app
 

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 PRIVATE_COMMANDS = ("start", "help", "lang")
 GROUP_COMMANDS = ("ask", "help", "lang")
-ADMIN_COMMANDS = (*PRIVATE_COMMANDS, "reload", "stats", "declined")
+ADMIN_COMMANDS = (*PRIVATE_COMMANDS, "reload", "stats", "declined", "taught")
 
 
 def command_list(names: Sequence[str], lang: str) -> list[BotCommand]:

@@ -6,6 +6,11 @@ working across restarts and a future format can tell old buttons apart:
     v1:s:<lang>:<section index>:<slug>   open a section (a slug too long to fit becomes ~<hash>)
     v1:l:<lang>                          pin the answer language ("-" = automatic)
     v1:f:<question id>:<1|0>             feedback on an answer
+    v1:ts:<question id>                  admins: the sections on offer for a kept question
+    v1:tp:<question id>:<index>:<slug>   admins: teach the question as a phrasing of that section
+    v1:tb:<question id>                  admins: back from the sections to the question
+    v1:tx:<question id>                  admins: dismiss the question
+    v1:tr:<phrasing id>:<1|0>            admins: remove a taught phrasing (1: from the /taught list)
 """
 
 from __future__ import annotations
@@ -48,7 +53,37 @@ class Feedback:
     helpful: bool
 
 
-Action = OpenSection | SetLanguage | Feedback
+@dataclass(frozen=True)
+class TeachChoose:
+    question_id: int
+
+
+@dataclass(frozen=True)
+class TeachPick:
+    question_id: int
+    slug: str
+    index: int
+
+
+@dataclass(frozen=True)
+class TeachBack:
+    question_id: int
+
+
+@dataclass(frozen=True)
+class TeachDismiss:
+    question_id: int
+
+
+@dataclass(frozen=True)
+class TeachRemove:
+    phrasing_id: int
+    from_list: bool
+
+
+TeachAction = TeachChoose | TeachPick | TeachBack | TeachDismiss | TeachRemove
+TEACH_PREFIX = f"{VERSION}:t"  # every admin teaching button's data starts so (a handler pattern)
+Action = OpenSection | SetLanguage | Feedback | TeachAction
 
 
 def slug_hash(slug: str) -> str:
@@ -62,11 +97,43 @@ def encode(action: Action) -> str:
             data = f"{VERSION}:s:{action.lang}:{action.index}:{slug_hash(action.slug)}"
     elif isinstance(action, SetLanguage):
         data = f"{VERSION}:l:{action.lang or '-'}"
-    else:
+    elif isinstance(action, Feedback):
         data = f"{VERSION}:f:{action.question_id}:{int(action.helpful)}"
+    else:
+        data = _encode_teach(action)
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data too long: {data!r}")
     return data
+
+
+def _encode_teach(action: TeachAction) -> str:
+    if isinstance(action, TeachPick):
+        data = f"{VERSION}:tp:{action.question_id}:{action.index}:{action.slug}"
+        if len(data.encode()) > MAX_CALLBACK_BYTES:
+            data = f"{VERSION}:tp:{action.question_id}:{action.index}:{slug_hash(action.slug)}"
+        return data
+    if isinstance(action, TeachRemove):
+        return f"{VERSION}:tr:{action.phrasing_id}:{int(action.from_list)}"
+    kind = {TeachChoose: "ts", TeachBack: "tb", TeachDismiss: "tx"}[type(action)]
+    return f"{VERSION}:{kind}:{action.question_id}"
+
+
+def _decode_teach(kind: str, args: list[str], slugs: Iterable[str]) -> Action | None:
+    if not args or not args[0].isdigit():
+        return None
+    number = int(args[0])
+    if kind == "tp" and len(args) == 3 and args[1].isdigit():
+        slug = args[2]
+        if slug.startswith(_HASHED):
+            slug = next((s for s in slugs if slug_hash(s) == slug), "")
+        return TeachPick(number, slug, int(args[1])) if slug else None
+    if kind == "tr" and len(args) == 2 and args[1] in ("0", "1"):
+        return TeachRemove(number, args[1] == "1")
+    simple: dict[str, type[TeachChoose | TeachBack | TeachDismiss]] = {
+        "ts": TeachChoose, "tb": TeachBack, "tx": TeachDismiss,
+    }  # fmt: skip
+    found = simple.get(kind)
+    return found(number) if found is not None and len(args) == 1 else None
 
 
 def decode(data: str | None, slugs: Iterable[str] = ()) -> Action | None:
@@ -85,6 +152,8 @@ def decode(data: str | None, slugs: Iterable[str] = ()) -> Action | None:
             return SetLanguage(None if args[0] == "-" else args[0])
         if kind == "f" and len(args) == 2 and args[0].isdigit() and args[1] in ("0", "1"):
             return Feedback(int(args[0]), args[1] == "1")
+        if kind.startswith("t"):
+            return _decode_teach(kind, args, slugs)
     except ValueError:
         return None
     return None

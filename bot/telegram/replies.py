@@ -143,7 +143,7 @@ def answer_for(engine: AnswerEngine, question: str, pinned: str | None, language
 def log_question(svc: Services, update: Update, user: User | None, answer: Answer) -> int | None:
     """Record the outcome; a broken database must not cost the user the answer."""
     try:
-        return svc.store.log_question(
+        question_id = svc.store.log_question(
             user_id=user.id if user else None,
             chat_kind=chat_kind(update) or "unknown",
             language=answer.language,
@@ -154,9 +154,12 @@ def log_question(svc: Services, update: Update, user: User | None, answer: Answe
             heading=answer.section.heading if answer.section else None,
             low_confidence=answer.answered and answer.score < LOW_CONFIDENCE,
         )
+        if answer.phrasing is not None and answer.phrasing.id is not None:  # /stats: what teaching achieved
+            svc.store.count_phrasing_use(answer.phrasing.id)
     except sqlite3.Error:
         logger.warning("could not log a question", exc_info=True)
         return None
+    return question_id
 
 
 async def send_section(

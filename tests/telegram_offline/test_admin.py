@@ -65,13 +65,13 @@ async def test_stats_and_declined_export(bot: OfflineBot) -> None:
     [stats] = await bot.say("/stats", sender=user(ADMIN))
     assert "Questions: 2, answered: 1 (50%)" in stats["text"]
     check_telegram_html(stats["text"])
-    await bot.say("/declined", sender=user(ADMIN))
+    await bot.say("/declined csv", sender=user(ADMIN))
     [document] = bot.api.of("sendDocument")
     [content] = document.files.values()
     csv_text = content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("id,asked_at,language")
     assert "'=HYPERLINK" in csv_text, "spreadsheet formulas are neutralised"
-    await bot.say("/declined", sender=user(STRANGER))
+    await bot.say("/declined csv", sender=user(STRANGER))
     assert len(bot.api.of("sendDocument")) == 1
 
 

@@ -95,7 +95,7 @@ async def test_commands_are_registered_per_scope_and_language(bot: OfflineBot) -
         assert (code, "chat", ADMIN) in seen
     admin_ru = next(c for c in calls if c.get("language_code") == "ru" and c["scope"]["type"] == "chat")
     names = [command["command"] for command in admin_ru["commands"]]
-    assert names == ["start", "help", "lang", "reload", "stats", "declined"]
+    assert names == ["start", "help", "lang", "reload", "stats", "declined", "taught"]
     assert admin_ru["commands"][0]["description"] == t("ru", "cmd_start")
     group = next(c for c in calls if c.get("language_code") is None and c["scope"]["type"] == "all_group_chats")
     assert [command["command"] for command in group["commands"]] == ["ask", "help", "lang"]

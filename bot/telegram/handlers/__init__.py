@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.telegram.handlers import admin, buttons, errors, group, inline, private
+from bot.telegram.handlers import admin, buttons, errors, group, inline, private, teach
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    teach.register(app)  # before admin: a bare /declined is the review, and its buttons
     admin.register(app)
     private.register(app)
     group.register(app)

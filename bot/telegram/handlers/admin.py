@@ -20,6 +20,7 @@ from bot.locales import t
 from bot.store import declined_csv
 from bot.telegram.context import Context, Outcome, observed
 from bot.telegram.guards import admin_only, admin_only_else, refuse
+from bot.telegram.handlers.teach import stats_lines as taught_stats_lines
 from bot.telegram.replies import reply, send_html, thread_of
 from bot.telegram.updates import NEW_MESSAGE, PRIVATE
 
@@ -137,6 +138,7 @@ async def stats(update: Update, context: Context) -> Outcome:
     if figures.top_declined:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
+    lines += ["", *await asyncio.to_thread(taught_stats_lines, svc, ui_lang)]
     if svc.store.startup_problem:  # the store was found damaged at start-up and replaced
         lines += ["", "⚠️ " + escape(t(ui_lang, "stats_store_problem", problem=svc.store.startup_problem))]
     await _send_lines(update, context, lines)
