@@ -145,14 +145,21 @@ async def _refuse_press(update: Update, context: Context) -> Outcome:
 
 
 @observed("teach_button")
-@admin_only_else(_refuse_press)
 async def on_teach_button(update: Update, context: Context) -> Outcome:
     query = update.callback_query
     assert query is not None  # guaranteed by the handler
-    svc, ui_lang = context.services, context.ui_language
     if not (query.data or "").startswith(TEACH_PREFIX):  # PTB hands presses without data to every pattern
-        await query.answer(t(ui_lang, "button_expired"))
-        return Outcome(language=ui_lang)
+        await query.answer(t(context.ui_language, "button_expired"))
+        return Outcome(language=context.ui_language)
+    return await _teach_press(update, context) or Outcome(language=context.ui_language)
+
+
+@admin_only_else(_refuse_press)
+async def _teach_press(update: Update, context: Context) -> Outcome:
+    query = update.callback_query
+    assert query is not None
+    assert query.data is not None
+    svc, ui_lang = context.services, context.ui_language
     action = decode(query.data, svc.engine.library.slugs)
     done = False
     if query.message is not None:
