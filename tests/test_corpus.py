@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import regex
 
+from bot.cli import make_engine
 from bot.corpus import (
     EVERYDAY_WORDS,
     RARE_ARTICLE_SHARE,
@@ -21,6 +22,7 @@ from bot.corpus import (
     word_lists,
 )
 from bot.domain.text import analyzer_for, words
+from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "content"
@@ -138,3 +140,17 @@ def test_the_library_passes_check_content(library_dir: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert f"OK — {PER_LANGUAGE * len(LANGUAGES)} articles" in result.stdout
+
+
+def test_a_question_naming_a_topic_finds_its_article(library_dir: Path) -> None:
+    engine = make_engine(Settings(_env_file=None), library_dir)  # type: ignore[call-arg]
+    for lang in LANGUAGES:
+        for number in (1, 50, PER_LANGUAGE - 1):
+            slug = f"{SYNTHETIC_PREFIX}{number:05d}"
+            title = title_of((library_dir / lang / f"{slug}.md").read_text(encoding="utf-8"))
+            answer = engine.answer(title, lang=lang)
+            assert answer.article is not None, (lang, title)
+            assert answer.article.slug == slug, (lang, title, answer.article.slug)
+        answer = engine.answer(title_of(real_text(lang)), lang=lang)  # the real subject: the real article
+        assert answer.article is not None
+        assert answer.article.slug == "inside-sales", lang
