@@ -92,6 +92,7 @@ _FRONT_MATTER = regex.compile(r"\A---\n.*?\n---\n", regex.DOTALL)
 _TITLE = regex.compile(r"^# (.+)$", regex.MULTILINE)
 _HEADING = regex.compile(r"^## (.+)$", regex.MULTILINE)
 _LINK = regex.compile(r"\[([^\]]*)\]\([^)]*\)")
+_PLAIN_TEXT = regex.compile(r"^[\p{L}\p{M}]+(?: [\p{L}\p{M}]+[,،]?)* [\p{L}\p{M}]+[.।?؟]?$")
 
 
 @dataclass(frozen=True)
@@ -447,6 +448,8 @@ class LanguageLibrary:
 
 def _yaml(value: str) -> str:
     """Plain like the seeds' front matter, quoted when YAML would read it as something else."""
+    if _PLAIN_TEXT.match(value):  # words and sentence punctuation: YAML reads it back as written
+        return value
     try:
         plain = yaml.safe_load(f"v: {value}")
     except yaml.YAMLError:
