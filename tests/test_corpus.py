@@ -21,6 +21,7 @@ from bot.corpus import (
     generate_corpus,
     word_lists,
 )
+from bot.domain.engine import AnswerEngine
 from bot.domain.text import analyzer_for, words
 from bot.settings import Settings
 
@@ -142,8 +143,12 @@ def test_the_library_passes_check_content(library_dir: Path) -> None:
     assert f"OK — {PER_LANGUAGE * len(LANGUAGES)} articles" in result.stdout
 
 
-def test_a_question_naming_a_topic_finds_its_article(library_dir: Path) -> None:
-    engine = make_engine(Settings(_env_file=None), library_dir)  # type: ignore[call-arg]
+@pytest.fixture(scope="module")
+def engine(library_dir: Path) -> AnswerEngine:
+    return make_engine(Settings(_env_file=None), library_dir)  # type: ignore[call-arg]
+
+
+def test_a_question_naming_a_topic_finds_its_article(library_dir: Path, engine: AnswerEngine) -> None:
     for lang in LANGUAGES:
         for number in (1, 50, PER_LANGUAGE - 1):
             slug = f"{SYNTHETIC_PREFIX}{number:05d}"
@@ -154,3 +159,21 @@ def test_a_question_naming_a_topic_finds_its_article(library_dir: Path) -> None:
         answer = engine.answer(title_of(real_text(lang)), lang=lang)  # the real subject: the real article
         assert answer.article is not None
         assert answer.article.slug == "inside-sales", lang
+
+
+def test_a_one_word_question_prefers_the_real_article_to_passing_mentions(
+    library_dir: Path, engine: AnswerEngine
+) -> None:
+    """The real article's words that it repeats (salary, sales) and a made-up article mentions in passing:
+    asked alone, they find the real article (the issue's "gaji" question), as they would in a library."""
+    outcomes: list[tuple[str, str, bool]] = []
+    for lang in LANGUAGES:
+        real_counts = Counter(w.lower() for w in regex.findall(r"[\p{L}\p{M}]+", real_text(lang)))
+        mentioned = Counter(w for v in word_lists(synthetic_texts(library_dir, lang)) for w in v)
+        rare = {w.lower() for w in model(lang).rare.items}
+        for word in sorted(w for w in rare if real_counts[w] >= 3 and mentioned[w] >= 1):
+            answer = engine.answer(word, lang=lang)
+            outcomes.append((lang, word, answer.article is not None and answer.article.slug == "inside-sales"))
+    assert len(outcomes) >= 25
+    assert ("ms", "gaji", True) in outcomes
+    assert sum(ok for *_, ok in outcomes) >= 0.9 * len(outcomes), [o for o in outcomes if not o[2]]
