@@ -84,6 +84,7 @@ EVERYDAY_WORDS = {
     "качество сделка",
 }
 ARABIC_ARTICLE = "ال"
+_TOPIC_PHRASE, _TOPIC_ASPECT, _TOPIC_WORD = "\0phrase", "\0aspect", "\0word"  # the article's own, drawn late
 
 _WORD = regex.compile(r"[\p{L}\p{M}]+")
 _PLAIN_WORD = regex.compile(r"^[\p{L}\p{M}]+$")
@@ -214,14 +215,15 @@ class _Pool:
 
     def __init__(self, items: Sequence[str], weights: Sequence[float]) -> None:
         self.items = list(items)
-        self._cumulative = list(itertools.accumulate(weights))
+        self.weights = list(weights)
+        self.cumulative = list(itertools.accumulate(weights))
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
     def draw(self, rng: random.Random) -> str:
-        point = rng.random() * self._cumulative[-1]
-        return self.items[min(bisect.bisect_right(self._cumulative, point), len(self.items) - 1)]
+        point = rng.random() * self.cumulative[-1]
+        return self.items[min(bisect.bisect_right(self.cumulative, point), len(self.items) - 1)]
 
 
 class LanguageLibrary:
@@ -275,6 +277,7 @@ class LanguageLibrary:
         topic_words = self._pseudo_words(sum(sizes))
         starts = list(itertools.accumulate(sizes, initial=0))
         self.topics = [Topic(tuple(topic_words[starts[i] : starts[i + 1]])) for i in range(articles)]
+        self._running_text = self._mixture()
         self.vocabulary_size = len(function) + len(everyday) + len(self.rare.items) + len(general)
         self.vocabulary_size += len(topic_words)
         self.used: set[str] = set()
@@ -357,8 +360,36 @@ class LanguageLibrary:
             return topic.phrase
         return topic.aspect if rng.random() < 0.5 else rng.choice(topic.words)
 
+    def _mixture(self) -> _Pool:
+        """All of running text's words in one pool, each pool's weights scaled to its share (the topic's
+        by placeholders), so a sentence is one `choices` call: what makes 10,000 articles take seconds."""
+        everyday = _Pool([], [])
+        for word, weight in zip(self.everyday.items, self.everyday.weights, strict=True):
+            forms = (word, ARABIC_ARTICLE + word) if self.lang == "ar" else (word,)  # "شركة", "الشركة"
+            everyday.items += forms
+            everyday.weights += [weight / len(forms)] * len(forms)
+        items: list[str] = []
+        weights: list[float] = []
+        for pool, share in ((self.function, FUNCTION_SHARE), (everyday, EVERYDAY_SHARE), (self.general, GENERAL_SHARE)):
+            total = sum(pool.weights)
+            items += pool.items
+            weights += [share * weight / total for weight in pool.weights]
+        topic = max(0.0, 1 - FUNCTION_SHARE - EVERYDAY_SHARE - GENERAL_SHARE)
+        single = topic * (1 - TOPIC_PHRASE_SHARE) / 2
+        items += [_TOPIC_PHRASE, _TOPIC_ASPECT, _TOPIC_WORD]
+        weights += [topic * TOPIC_PHRASE_SHARE, single, single]
+        return _Pool(items, weights)
+
     def _tokens(self, rng: random.Random, topic: Topic, low: int, high: int) -> list[str]:
-        return [self._word(rng, topic, rng.random()) for _ in range(rng.randint(low, high))]
+        pool = self._running_text
+        drawn = rng.choices(pool.items, cum_weights=pool.cumulative, k=rng.randint(low, high))
+        return [self._topic_word(rng, topic, w) if w.startswith("\0") else w for w in drawn]
+
+    @staticmethod
+    def _topic_word(rng: random.Random, topic: Topic, placeholder: str) -> str:
+        if placeholder == _TOPIC_PHRASE:
+            return topic.phrase
+        return topic.aspect if placeholder == _TOPIC_ASPECT else rng.choice(topic.words)
 
     def _sentence(self, rng: random.Random, tokens: Sequence[str]) -> str:
         tokens = list(tokens)
@@ -405,6 +436,9 @@ class LanguageLibrary:
             paragraphs = [
                 [self._tokens(rng, topic, 7, 18) for _ in range(rng.randint(2, 6))] for _ in range(rng.randint(1, 4))
             ]
+            # A section opens on its subject, the first one with it ("Inside sales means ...").
+            opening = paragraphs[0][0]
+            opening.insert(0 if not sections else rng.randrange(len(opening)), topic.phrase)
             sections.append((self._heading(rng, topic), paragraphs, rng.random() < QUOTE_SHARE))
         sentences = [s for _, paragraphs, _ in sections for p in paragraphs for s in p]
         highlights = [self._paraphrase(rng, s, topic) for s in rng.sample(sentences, min(3, len(sentences)))]
@@ -434,7 +468,7 @@ class LanguageLibrary:
         for bullet in highlights:
             lines += [f"- {bullet}", ""]
         text = "\n".join(lines)
-        self.used.update(w.lower() for w in _WORD.findall(text))
+        self.used.update(_WORD.findall(text.lower()))
         return text
 
     def _linked(self, sentence: str, named: str | None, target: str, rng: random.Random) -> str:
