@@ -275,6 +275,8 @@ class LanguageLibrary:
         self.general = _Pool(general, [1.0 / (rank + ZIPF_OFFSET) for rank in range(len(general))])
         sizes = [self.random.choice((2, 2, 3)) for _ in range(articles)]
         topic_words = self._pseudo_words(sum(sizes))
+        if len(topic_words) < sum(sizes):
+            raise ValueError(f"{lang}: the seed articles are too short to make up {articles:,} topics")
         starts = list(itertools.accumulate(sizes, initial=0))
         self.topics = [Topic(tuple(topic_words[starts[i] : starts[i + 1]])) for i in range(articles)]
         self._running_text = self._mixture()
@@ -504,10 +506,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vocabulary", type=int, default=DEFAULT_VOCABULARY, help="general made-up words per language")
     args = parser.parse_args(argv)
-    stats = generate_corpus(
-        args.out_dir, args.articles_per_language, seeds_dir=args.seeds, seed=args.seed,
-        vocabulary_size=args.vocabulary,
-    )  # fmt: skip
+    try:
+        stats = generate_corpus(
+            args.out_dir, args.articles_per_language, seeds_dir=args.seeds, seed=args.seed,
+            vocabulary_size=args.vocabulary,
+        )  # fmt: skip
+    except ValueError as error:
+        print(f"python -m bot.corpus: {error}", file=sys.stderr)
+        return 2
     for s in stats.languages:
         print(f"{s.lang}: {s.real} real + {s.synthetic} synthetic articles, "
               f"{s.distinct_words:,} distinct words written (vocabulary {s.vocabulary:,})")  # fmt: skip

@@ -21,6 +21,7 @@ from bot.corpus import (
     generate_corpus,
     word_lists,
 )
+from bot.corpus import main as corpus_main
 from bot.domain.engine import AnswerEngine
 from bot.domain.text import analyzer_for, words
 from bot.settings import Settings
@@ -179,3 +180,13 @@ def test_a_one_word_question_prefers_the_real_article_to_passing_mentions(
             outcomes.append((lang, word, answer.article is not None and answer.article.slug == "inside-sales"))
     assert len(outcomes) >= 25
     assert sum(ok for *_, ok in outcomes) >= 0.9 * len(outcomes), [o for o in outcomes if not o[2]]
+
+
+def test_seeds_too_small_for_a_library_get_a_clear_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seeds = tmp_path / "seeds"
+    (seeds / "pl").mkdir(parents=True)
+    (seeds / "pl" / "a.md").write_text("# Ab\n\n## Cd\n\nEf gh.\n", encoding="utf-8")
+    assert corpus_main([str(tmp_path / "out"), "--articles-per-language", "5", "--seeds", str(seeds)]) == 2
+    assert "pl: the seed articles are too short to make up 4 topics" in capsys.readouterr().err
+    assert corpus_main([str(tmp_path / "out"), "--articles-per-language", "5", "--seeds", str(tmp_path / "no")]) == 2
+    assert "no seed articles found" in capsys.readouterr().err
