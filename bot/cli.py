@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot.domain.content import ContentError
-from bot.domain.engine import AnswerEngine
+from bot.domain.engine import AnswerEngine, SemanticSetup
 from bot.domain.language import parse_aliases
 from bot.domain.render import LinkResolver, answer_json, render_text
+from bot.domain.search.semantic import load_embedder
 from bot.environment import Environment
 from bot.settings import Settings
 
@@ -80,14 +82,21 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
     return 2
 
 
-def make_engine(settings: Settings, content_dir: Path | None = None) -> AnswerEngine:
+def make_engine(settings: Settings, content_dir: Path | None = None, *, embed: bool = True) -> AnswerEngine:
     """The engine for a process that is starting: large directories load on every core (no threads run
-    yet, so forking worker processes is safe)."""
+    yet, so forking worker processes is safe). `embed=False` leaves the passage vectors to the caller
+    (the bot computes them in the background and answers lexically meanwhile)."""
+    embedder, status = load_embedder(settings.semantic, settings.semantic_model)
+    if not status.enabled:
+        logging.getLogger(__name__).warning("answering lexically only: %s", status.detail)
     return AnswerEngine.from_directory(
         content_dir or settings.content_dir,
         default_language=settings.default_language,
         aliases=parse_aliases(settings.language_aliases),
         parallel=True,
+        semantic=SemanticSetup(embedder, status, settings.data_dir / "vectors"),
+        default_content_language=settings.default_content_language,
+        embed=embed,
     )
 
 

@@ -2,6 +2,10 @@
 
 `sections` lists the acceptable section positions (0-based among the article's sections, comma-separated)
 or "-" for an off-topic question the engine should decline. Lines starting with '#' are comments.
+
+`lang` is the language the answer must come from; "xx?" marks a question typed in Latin letters or mixed,
+where the xx article is preferred and any language's article counts; a language the content lacks ("en")
+must be recognised as the question's language, and any language's article counts.
 """
 
 from __future__ import annotations
@@ -20,15 +24,22 @@ class Case:
     sections: frozenset[int] | None  # None: off-topic
     question: str
 
+    @property
+    def language(self) -> str:
+        return self.lang.rstrip("?")
+
 
 @dataclass(frozen=True)
 class Outcome:
     case: Case
     answer: Answer
+    foreign: bool = False  # the case's language is not among the content's
 
     @property
     def language_ok(self) -> bool:
-        return self.answer.language == self.case.lang
+        if self.foreign:
+            return self.answer.question_language == self.case.language
+        return self.answer.language == self.case.language
 
     @property
     def ok(self) -> bool:
@@ -80,8 +91,9 @@ def read_cases(path: Path | str) -> list[Case]:
 
 def evaluate(engine: AnswerEngine, cases: Iterable[Case]) -> Report:
     report = Report()
+    content = engine.library.languages
     for case in cases:
-        report.outcomes.append(Outcome(case, engine.answer(case.question)))
+        report.outcomes.append(Outcome(case, engine.answer(case.question), case.language not in content))
     return report
 
 
@@ -102,6 +114,7 @@ def format_report(report: Report) -> str:
         a, c = o.answer, o.case
         want = "decline" if c.sections is None else "section " + ",".join(map(str, sorted(c.sections)))
         got = f"section {a.section.index} ({a.section.heading})" if a.answered and a.section else "declined"
-        lang = "" if o.language_ok else f" LANGUAGE {a.language} ({a.detection.method}) not {c.lang};"
+        got_lang = a.question_language if o.foreign else a.language
+        lang = "" if o.language_ok else f" LANGUAGE {got_lang} ({a.detection.method}) not {c.language};"
         lines.append(f"  line {c.line} [{c.lang}]{lang} want {want}, got {got}, score {a.score:.2f}: {c.question}")
     return "\n".join(lines)
