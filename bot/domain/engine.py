@@ -56,6 +56,7 @@ class Answer:
     question_language: str = ""  # what the question is written in, when not `language` ("en")
     content_languages: tuple[str, ...] = ()  # set when the question's language is not among them
     mode: str = "lexical"  # "hybrid" when the embedding model took part
+    low_confidence: bool = False  # answered, but close to declining: worth an admin's look
 
     @property
     def ui_language(self) -> str:
@@ -343,6 +344,7 @@ class AnswerEngine:
             return Answer(
                 question, best.article.lang, detection, True, best.article, best.section, result.excerpt,
                 best.score, tuple(_ref(f) for f in result.alternatives), (), written, foreign, result.mode,
+                result.low_confidence,
             )  # fmt: skip
         return Answer(
             question, answer_lang, detection, False, None, None, (), result.score, (),

@@ -50,6 +50,7 @@ class SearchResult:
     alternatives: tuple[Found, ...]
     excerpt: tuple[Block, ...] = ()
     mode: Mode = "lexical"
+    low_confidence: bool = False  # answered, but close to declining
 
     @property
     def score(self) -> float:
@@ -161,7 +162,8 @@ class Retriever:
         answered = fusion.answers(best, self.tuning)
         excerpt = self._excerpt(found[0], lexical, sims) if answered else ()
         alternatives = tuple(f for f, e in zip(found[1:], ranked[1:], strict=False) if e.lexical or e.dense)
-        return SearchResult(answered, found[0], alternatives if answered else (), excerpt, "hybrid")
+        doubtful = answered and best.score < self.tuning.answer_at + self.tuning.low_confidence_margin
+        return SearchResult(answered, found[0], alternatives if answered else (), excerpt, "hybrid", doubtful)
 
     def _lexical_answer(self, lexical: LexicalResult, lang: str, limit: int) -> SearchResult:
         best = lexical.best
@@ -173,7 +175,8 @@ class Retriever:
         if not best.confident(self.tuning):
             return SearchResult(False, found[0], ())
         alternatives = tuple(f for f, m in zip(found[1:], lexical.ranked[1:], strict=False) if m.score and m.coverage)
-        return SearchResult(True, found[0], alternatives, self._excerpt(found[0], lexical, None), "lexical")
+        doubtful = best.coverage < self.tuning.lexical_low_confidence
+        return SearchResult(True, found[0], alternatives, self._excerpt(found[0], lexical, None), "lexical", doubtful)
 
     def _found(self, concept: int, score: float, lang: str, fallback_lang: str) -> Found:
         """The concept's section in the answer language, else in the language the evidence came from,

