@@ -74,9 +74,10 @@ def answers(best: Evidence, tuning: Tuning = TUNING) -> bool:
 
 def lexically_decided(result: LexicalResult, evidence: Mapping[int, float], tuning: Tuning = TUNING) -> bool:
     """Lexical evidence alone settles it, so the embedder cannot change the outcome: every word of the
-    question is known, the best section covers most of it and leads the next by a wide margin."""
+    question is known (none left unread, like the slang "зп"), the best section covers most of it and
+    leads the next by a wide margin."""
     best = result.best
-    if best is None or not best.confident(tuning) or result.known_share < 1.0:
+    if best is None or not best.confident(tuning) or result.known_share < 1.0 or result.unread:
         return False
     values = sorted(evidence.values(), reverse=True)
     lead = values[0] - (values[1] if len(values) > 1 else 0.0)

@@ -67,6 +67,7 @@ class LexicalResult:
     topic_only: bool = False  # every word of the question is the best article's topic ("what is X?")
     passage_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     cover: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    unread: tuple[str, ...] = ()  # short words the content does not know, left out of `query`
 
     @property
     def best(self) -> Match | None:
@@ -289,8 +290,10 @@ class LanguageIndex:
 
     # -- querying -------------------------------------------------------------------------------------
 
-    def query_words(self, question: str, foreign_stopwords: frozenset[str] = frozenset()) -> list[QueryWord]:
-        return analyse(question, self, foreign_stopwords)
+    def query_words(
+        self, question: str, foreign_stopwords: frozenset[str] = frozenset(), unread: list[str] | None = None
+    ) -> list[QueryWord]:
+        return analyse(question, self, foreign_stopwords, unread)
 
     def _closest_keys(self, token: str) -> tuple[str, ...] | None:
         folded = fold(token)
@@ -327,13 +330,14 @@ class LanguageIndex:
 
     def search(self, question: str, foreign_stopwords: frozenset[str] = frozenset()) -> LexicalResult:
         """The best few sections by BM25, re-ranked by coverage; no decision (that is fusion's)."""
-        query = tuple(self.query_words(question, foreign_stopwords))
+        unread: list[str] = []
+        query = tuple(self.query_words(question, foreign_stopwords, unread))
         if not query or not self.passage_count:
-            return LexicalResult(self, query, ())
+            return LexicalResult(self, query, (), unread=tuple(unread))
         passage_scores, cover = self._score_passages(query)
         hit = np.flatnonzero(passage_scores)
         if not len(hit):
-            return LexicalResult(self, query, (), False, passage_scores, cover)
+            return LexicalResult(self, query, (), False, passage_scores, cover, tuple(unread))
         credit = self.passage_credit[hit]
         section_sum = np.bincount(credit, weights=passage_scores[hit], minlength=len(self.section_article))
         section_best = np.zeros(len(self.section_article), dtype=np.float64)
@@ -358,7 +362,7 @@ class LanguageIndex:
                 intro, coverage=max(intro.coverage, covered), exact_coverage=max(intro.exact_coverage, covered)
             )
             ranked = [intro] + [m for m in ranked if m.section is not intro.section]
-        return LexicalResult(self, query, tuple(ranked), topic_only, passage_scores, cover)
+        return LexicalResult(self, query, tuple(ranked), topic_only, passage_scores, cover, tuple(unread))
 
     def _names_only_title(self, query: Sequence[QueryWord], match: Match) -> bool:
         """Every word of the question is the article's own topic (its title or description, inflected)."""

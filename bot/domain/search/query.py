@@ -45,8 +45,15 @@ class Vocabulary(Protocol):
     def closest_keys(self, token: str) -> tuple[str, ...] | None: ...
 
 
-def analyse(question: str, vocabulary: Vocabulary, foreign_stopwords: frozenset[str] = frozenset()) -> list[QueryWord]:
-    informative = _informative_words(question, vocabulary, foreign_stopwords)
+def analyse(
+    question: str,
+    vocabulary: Vocabulary,
+    foreign_stopwords: frozenset[str] = frozenset(),
+    unread: list[str] | None = None,
+) -> list[QueryWord]:
+    """The informative words; `unread` collects short words the content does not know ("зп", "tq"):
+    dropped here, but a sign that the words alone may have missed what is asked."""
+    informative = _informative_words(question, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if informative:
         return informative
     # Nothing but the topic's own common words ("Jualan dalaman tu apa?"): the question is the topic
@@ -73,7 +80,9 @@ def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
     return result
 
 
-def _informative_words(question: str, vocabulary: Vocabulary, foreign_stopwords: frozenset[str]) -> list[QueryWord]:
+def _informative_words(
+    question: str, vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
+) -> list[QueryWord]:
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
@@ -91,7 +100,8 @@ def _informative_words(question: str, vocabulary: Vocabulary, foreign_stopwords:
             continue  # a function word of the language the question is written in ("what", "does")
         known = vocabulary.df(keys[0]) > 0
         if not known and len(token) <= 2:
-            continue  # short unknown tokens are particles and abbreviations ("tu", "ya")
+            unread.append(token)
+            continue  # short unknown tokens are particles and abbreviations ("tu", "ya", "зп")
         corrected = False
         if not known and not any(vocabulary.df(k) for k in keys[1:]):
             closest = vocabulary.closest_keys(token)
