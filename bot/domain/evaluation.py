@@ -2,6 +2,10 @@
 
 `sections` lists the acceptable section positions (0-based among the article's sections, comma-separated)
 or "-" for an off-topic question the engine should decline. Lines starting with '#' are comments.
+
+`lang` is the language the answer must come from; "xx?" marks a question typed in Latin letters or mixed,
+where the xx article is preferred and any language's article counts; a language the content lacks ("en")
+must be recognised as the question's language, and any language's article counts.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ class Case:
     sections: frozenset[int] | None  # None: off-topic
     question: str
 
+    @property
+    def language(self) -> str:
+        return self.lang.rstrip("?")
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -30,17 +38,22 @@ class Outcome:
     found: tuple[str, int] | None  # (article slug, section index)
     answer: Answer | None = None  # the engine's whole answer, for the report's details
     article: str | None = None  # when set, a right section must also be in this article (slug)
+    question_language: str = ""  # what the question was found to be written in
+    foreign: bool = False  # the case's language is not among the content's: the question's must be found
 
     @classmethod
-    def of(cls, case: Case, answer: Answer, *, article: str | None = None) -> Outcome:
+    def of(cls, case: Case, answer: Answer, *, article: str | None = None, foreign: bool = False) -> Outcome:
         found = None
         if answer.answered and answer.article is not None and answer.section is not None:
             found = (answer.article.slug, answer.section.index)
-        return cls(case, answer.language, found, answer, article)
+        written = answer.question_language or answer.language
+        return cls(case, answer.language, found, answer, article, written, foreign)
 
     @property
     def language_ok(self) -> bool:
-        return self.language == self.case.lang
+        if self.foreign:
+            return self.question_language == self.case.language
+        return self.language == self.case.language
 
     @property
     def ok(self) -> bool:
@@ -98,8 +111,10 @@ def parse_cases(text: str, *, source: str = "<questions>") -> list[Case]:
 def evaluate(engine: AnswerEngine, cases: Iterable[Case], *, article: str | None = None) -> Report:
     """Answer every case; with `article`, a right section must also come from that article."""
     report = Report()
+    content = engine.library.languages
     for case in cases:
-        report.outcomes.append(Outcome.of(case, engine.answer(case.question), article=article))
+        foreign = case.language not in content
+        report.outcomes.append(Outcome.of(case, engine.answer(case.question), article=article, foreign=foreign))
     return report
 
 
@@ -121,6 +136,7 @@ def format_report(report: Report) -> str:
         assert a is not None  # evaluate() keeps every answer
         want = "decline" if c.sections is None else "section " + ",".join(map(str, sorted(c.sections)))
         got = f"section {a.section.index} ({a.section.heading})" if a.answered and a.section else "declined"
-        lang = "" if o.language_ok else f" LANGUAGE {a.language} ({a.detection.method}) not {c.lang};"
+        got_lang = a.question_language if o.foreign else a.language
+        lang = "" if o.language_ok else f" LANGUAGE {got_lang} ({a.detection.method}) not {c.language};"
         lines.append(f"  line {c.line} [{c.lang}]{lang} want {want}, got {got}, score {a.score:.2f}: {c.question}")
     return "\n".join(lines)

@@ -10,6 +10,14 @@ cheap, certain signals first:
 4. seeded langdetect, its ranked guesses mapped through close-language aliases (id -> ms);
 5. for text too short to tell: the caller's hints (saved choice, Telegram `language_code`), then the
    configured default.
+Latin letters need more care, because people type more than the content's Latin-script languages in them:
+English (a language the articles may lack), and Russian, Hindi or Arabic romanized ("vnutrennie prodazhi
+zarplata", "kya hai", "mabi3at"). Each word votes for the languages it belongs to: a Latin content
+language's own words, the function words of a language with an interface locale (English), or a
+non-Latin content language's words met through their phonetic skeletons (`search.romanize`). Words the
+content uses in every language (English slugs such as "inside sales", names such as "Oracle") vote for
+none. A question in a language the content lacks is reported as such (`question_language`); the
+language it is answered in then comes from the hints, else the default content language.
 It never raises.
 """
 
@@ -26,9 +34,10 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 
+from bot.domain.search.romanize import MIN_CONTENT_KEY, skeleton, typed
 from bot.domain.text import analyzer_for, normalize, words
 
-Method = Literal["only", "script", "letters", "words", "langdetect", "hint", "default"]
+Method = Literal["only", "script", "letters", "words", "romanized", "foreign", "langdetect", "hint", "default"]
 
 # Languages close enough that a detector trained on one answers with the other.
 CLOSE_LANGUAGES: Mapping[str, tuple[str, ...]] = {
@@ -41,10 +50,23 @@ MIN_LETTERS_TO_DETECT = 8  # below this, langdetect is a coin toss: trust the us
 LETTER_SHARE = 0.002  # a letter is a language's own when it is at least this frequent in its content
 
 
+ROMANIZED_MIN_VOTES = 1.5  # and twice the runner-up's: typed Latin words collide with other languages'
+VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: compare function words by skeleton
+
+
 @dataclass(frozen=True)
 class Detection:
-    lang: str
+    lang: str  # the content language to answer in
     method: Method
+    question_language: str = ""  # what the question is written in ("en" where the content has no English)
+
+    @property
+    def written_in(self) -> str:
+        return self.question_language or self.lang
+
+    @property
+    def romanized(self) -> bool:
+        return self.method == "romanized"
 
 
 @lru_cache(maxsize=4096)
@@ -90,20 +112,38 @@ class LanguageDetector:
         default: str = "en",
         aliases: Mapping[str, Sequence[str]] | None = None,
         seed: int = 0,
+        foreign: Iterable[str] = (),
+        neutral: Iterable[str] = (),
+        default_content: str | None = None,
     ) -> None:
-        """`samples` maps each content language to a sample of its text (what the detector learns from)."""
+        """`samples` maps each content language to a sample of its text (what the detector learns from);
+        `foreign` names languages the content lacks but the interface speaks (recognised by their function
+        words); `neutral` words vote for no language (English slugs and names every translation uses)."""
         self.languages = tuple(sorted(samples))
         self.default = default
+        self.default_content = default_content if default_content in self.languages else None
+        self.neutral = frozenset(neutral)
+        self.foreign = tuple(sorted(lang for lang in set(foreign) if lang not in self.languages))
+        self._foreign_words = {lang: analyzer_for(lang).stopwords for lang in self.foreign}
         self.aliases = {**CLOSE_LANGUAGES, **(aliases or {})}
         self._script = {lang: dominant_script(text) for lang, text in samples.items()}
         self._letters = {lang: _letter_shares(text) for lang, text in samples.items()}
         self._vocabulary = {
             lang: frozenset(words(text)) | analyzer_for(lang).stopwords for lang, text in samples.items()
         }
+        # Non-Latin content languages, as people type them in Latin letters.
+        self._romanizable = tuple(lang for lang in self.languages if self._script[lang] not in ("LATIN", None))
+        self._romanized_function = {
+            lang: _romanized_function_words(lang, self._script[lang]) for lang in self._romanizable
+        }
+        self._romanized_content = {
+            lang: frozenset(k for w in words(samples[lang]) if len(k := skeleton(w)) >= MIN_CONTENT_KEY)
+            for lang in self._romanizable
+        }
         self._seed = seed
         self._factory: DetectorFactory | None = None
         scripts = [self._script[lang] for lang in self.languages]
-        if len(set(scripts)) < len(scripts):
+        if len(set(scripts)) < len(scripts) or self.foreign:
             self._langdetect_factory()  # its profiles take ~0.2 s to load: at start-up, not on a question
 
     # -- public ---------------------------------------------------------------------------------------
@@ -130,12 +170,20 @@ class LanguageDetector:
     # -- the steps ------------------------------------------------------------------------------------
 
     def _detect(self, text: str, hints: list[str]) -> Detection:
-        if len(self.languages) == 1:
-            return Detection(self.languages[0], "only")
         normalized = normalize(text)
         letters = [ch for ch in normalized if ch.isalpha()]
         script = dominant_script(normalized)
         candidates = [lang for lang in self.languages if self._script[lang] == script]
+        if script == "LATIN" and len(letters) >= MIN_LETTERS_TO_DETECT and (self._romanizable or self.foreign):
+            by_letters = self._by_letters(letters, candidates) if len(candidates) > 1 else None
+            if by_letters:
+                return Detection(by_letters, "letters")
+            voted = self._by_votes(text, candidates, hints)
+            if voted:
+                return voted
+            return self._from_hints(hints, candidates or list(self.languages))
+        if len(self.languages) == 1:
+            return Detection(self.languages[0], "only")
         if len(candidates) == 1:
             return Detection(candidates[0], "script")
         if not candidates or len(letters) < MIN_LETTERS_TO_DETECT:
@@ -187,6 +235,49 @@ class LanguageDetector:
             return ranked[0][0]
         return None
 
+    def _by_votes(self, text: str, candidates: list[str], hints: list[str]) -> Detection | None:
+        """Latin letters: each word has one vote, shared among the languages it may belong to (a content
+        language's own words, another language's function words, a romanized language's words met by
+        their skeletons), in proportion to how sure each claim is. A clear winner settles it; otherwise
+        langdetect, restricted to the languages that could be meant, has a say."""
+        votes: dict[str, float] = {}
+        for token in set(words(text)) - self.neutral:
+            claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
+            claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
+            claims |= {lang: weight for lang in self._romanizable if (weight := self._romanized_claim(token, lang))}
+            total = sum(claims.values())
+            for lang, weight in claims.items():
+                votes[lang] = votes.get(lang, 0.0) + weight / total
+        ranked = sorted(votes.items(), key=lambda v: (-v[1], v[0]))
+        winner, count = ranked[0] if ranked else ("", 0.0)
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if winner in candidates and count - second >= 1:
+            return Detection(winner, "words")
+        if winner in self.foreign and count - second >= 1:
+            return Detection(self._answer_language(hints), "foreign", winner)
+        if winner in self._romanizable and count >= ROMANIZED_MIN_VOTES and count >= 2 * second:
+            return Detection(winner, "romanized", winner)
+        guess = self._langdetect(text, [*candidates, *self.foreign])
+        if guess in self.foreign:
+            return Detection(self._answer_language(hints), "foreign", guess)
+        return Detection(guess, "langdetect") if guess else None
+
+    def _answer_language(self, hints: list[str]) -> str:
+        """For a question in a language the content lacks: the user's pinned or Telegram language where
+        the content has it, else the default content language."""
+        return hints[0] if hints else self.default_content or self._fallback([])
+
+    def _romanized_claim(self, token: str, lang: str) -> float:
+        """How surely a Latin-letter word is `lang` typed in Latin letters (0: not at all)."""
+        if token in self._romanized_function[lang]:
+            return 1.0
+        key = skeleton(token)
+        if len(key) >= MIN_CONTENT_KEY and key in self._romanized_content[lang]:
+            return 1.0 if len(key) > MIN_CONTENT_KEY else 0.5  # three consonants meet many words
+        if key and ("~" + key) in self._romanized_function[lang]:
+            return 0.5  # a function word's consonants alone ("ma", "heya", "matlab"): weak, words collide
+        return 0.0
+
     def _known_only_in(self, token: str, lang: str, candidates: list[str]) -> bool:
         return token in self._vocabulary[lang] and not any(
             token in self._vocabulary[other] for other in candidates if other != lang
@@ -201,7 +292,7 @@ class LanguageDetector:
         except LangDetectException:
             return None
         for guess in guesses:  # ranked, most probable first
-            lang = self.resolve(guess.lang)
+            lang = guess.lang if guess.lang in candidates else self.resolve(guess.lang)
             if lang in candidates:
                 return lang
         return None
@@ -214,6 +305,16 @@ class LanguageDetector:
 
             self._factory = detector_factory._factory
         return self._factory
+
+
+def _romanized_function_words(lang: str, script: str | None) -> frozenset[str]:
+    """Function words of `lang` as typed in Latin letters, and their skeletons, marked "~": all of them
+    for scripts that leave short vowels out ("ما" is typed "ma"), the longer ones for others ("matlab")."""
+    function_words = analyzer_for(lang).stopwords
+    typed_words = {typed(w) for w in function_words}
+    vowelless = script in VOWELLESS_SCRIPTS
+    typed_words |= {"~" + k for w in function_words if (k := skeleton(w)) and (vowelless or len(k) >= MIN_CONTENT_KEY)}
+    return frozenset(t for t in typed_words if t)
 
 
 def _letter_shares(text: str) -> dict[str, float]:

@@ -17,7 +17,7 @@ import regex
 
 from bot.domain.content import Block, Span
 from bot.domain.engine import Answer, SectionRef
-from bot.locales import t
+from bot.locales import language_name, t
 
 TELEGRAM_LIMIT = 4096
 _DEEP_LINK_PAYLOAD = regex.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -77,13 +77,25 @@ def _block_text(block: Block) -> str:
     return text
 
 
+def languages_note(answer: Answer, how_to_choose: str) -> str | None:
+    """For a question in a language the articles lack: which languages they are in, and how to choose."""
+    if not answer.content_languages:
+        return None
+    lang = answer.ui_language
+    names = ", ".join(language_name(code) for code in answer.content_languages)
+    return t(lang, "articles_languages", languages=names, language=language_name(answer.language)) + (
+        " " + t(lang, how_to_choose)
+    )
+
+
 def render_text(answer: Answer, links: LinkResolver) -> str:
-    lang = answer.language
+    lang = answer.ui_language
+    note = languages_note(answer, "choose_language_cli")
     if not answer.answered or answer.article is None or answer.section is None:
         lines = [t(lang, "not_covered")]
         if answer.suggestions:
             lines += ["", t(lang, "try_topics")] + [f"• {ref.section.heading}" for ref in answer.suggestions]
-        return "\n".join(lines)
+        return "\n".join(lines + (["", note] if note else []))
     lines = [f"{answer.section.heading} — {t(lang, 'source', title=answer.article.title)}", ""]
     lines += [_block_text(block) for block in answer.excerpt]
     resolved = resolved_links(answer.excerpt, links)
@@ -94,7 +106,7 @@ def render_text(answer: Answer, links: LinkResolver) -> str:
             "",
             t(lang, "other_sections") + ": " + " · ".join(r.section.heading for r in answer.alternatives),
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + (["", note] if note else []))
 
 
 def resolved_links(blocks: Iterable[Block], links: LinkResolver) -> list[tuple[str, str]]:
@@ -113,7 +125,9 @@ def answer_json(answer: Answer, links: LinkResolver) -> dict[str, Any]:
     return {
         "question": answer.question,
         "language": answer.language,
+        "question_language": answer.question_language or answer.language,
         "language_method": answer.detection.method,
+        "mode": answer.mode,
         "answered": answer.answered,
         "article": article.slug if article else None,
         "title": article.title if article else None,
@@ -137,19 +151,21 @@ def escape(text: str) -> str:
 
 def render_html(answer: Answer, links: LinkResolver, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """The answer as Telegram HTML messages, each balanced and at most `limit` UTF-16 units."""
-    lang = answer.language
+    lang = answer.ui_language
+    note = languages_note(answer, "choose_language_telegram")
+    tail = [f"<i>{escape(note)}</i>"] if note else []
     if not answer.answered or answer.article is None or answer.section is None:
         head = [escape(t(lang, "not_covered"))]
         if answer.suggestions:
             head.append(escape(t(lang, "try_topics")) + "\n" + "\n".join(
                 "• " + escape(ref.section.heading) for ref in answer.suggestions
             ))  # fmt: skip
-        return pack(head, limit)
+        return pack(head + tail, limit)
     fragments = [
         f"<b>{escape(answer.section.heading)}</b>\n<i>{escape(t(lang, 'source', title=answer.article.title))}</i>"
     ]
     fragments += [piece for block in answer.excerpt for piece in block_html(block, links, limit)]
-    return pack(fragments, limit)
+    return pack(fragments + tail, limit)
 
 
 def section_html(ref: SectionRef, links: LinkResolver, *, limit: int = TELEGRAM_LIMIT) -> list[str]:

@@ -7,9 +7,10 @@ word is a second, weaker key that still catches inflection where a stemmer is mi
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import regex
 import snowballstemmer
@@ -37,7 +38,7 @@ SNOWBALL_NAMES = {
 }  # fmt: skip
 PREFIX_LENGTH = 5
 SHORT_PREFIX_SCRIPTS = ("\u0600", "\u0900")  # Arabic and Devanagari pack more into a character
-_ARABIC_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال")
+ARABIC_PROCLITICS = ("وال", "فال", "بال", "كال", "لل", "ال")
 # Function words of languages close enough to share them (Malay and Indonesian).
 STOPWORD_SIBLINGS = {"ms": ("id",), "id": ("ms",), "nb": ("no",), "nn": ("no",)}
 
@@ -81,7 +82,7 @@ class Analyzer:
 
     def _stem(self, word: str) -> str:
         if self.lang == "ar":  # Snowball stems "المبيعات" and "مبيعات" apart; strip the article first
-            for proclitic in _ARABIC_PROCLITICS:
+            for proclitic in ARABIC_PROCLITICS:
                 if word.startswith(proclitic) and len(word) - len(proclitic) >= 3:
                     word = word[len(proclitic) :]
                     break
@@ -96,6 +97,11 @@ class Analyzer:
             return ("w:" + stem,)
         return ("w:" + stem, "p:" + stem[:length])
 
+    @cached_property
+    def stopword_keys(self) -> frozenset[str]:
+        """Stems of the function words: a word with one's stem ("أغير" -> "غير") says as little."""
+        return frozenset(self.keys(w)[0] for w in self.stopwords)
+
     def terms(self, text: str) -> list[str]:
         return [key for word in words(text) for key in self.keys(word)]
 
@@ -107,3 +113,32 @@ def _stopword_list(lang: str) -> Iterable[str]:
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
     return Analyzer(lang, vocabulary.question_words(lang))  # "why", "how much": document stop lists lack them
+
+
+_SENTENCE_END = regex.compile(r"(?<=[.!?।؟])\s+")
+
+
+def sentence_bounds(text: str, longest: int = 350, shortest: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans of `text`; a sentence longer than `longest` is cut at spaces into pieces of at most
+    half of it, and one shorter than `shortest` is joined to the next ("Ia juga." says little alone)."""
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    spans: list[tuple[int, int]] = []
+    for start, end in itertools.pairwise(bounds):
+        if end <= start:
+            continue
+        if spans and spans[-1][1] - spans[-1][0] < shortest:
+            start = spans.pop()[0]
+        spans.extend(_word_pieces(text, start, end, longest))
+    return spans
+
+
+def _word_pieces(text: str, start: int, end: int, longest: int) -> list[tuple[int, int]]:
+    if end - start <= longest:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    while end - start > longest // 2:
+        cut = text.rfind(" ", start + 1, start + longest // 2)
+        cut = cut + 1 if cut > start else start + longest // 2
+        pieces.append((start, cut))
+        start = cut
+    return [*pieces, (start, end)]

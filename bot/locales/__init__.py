@@ -38,3 +38,8 @@ def t(lang: str, key: str, **values: Any) -> str:
 
 def language_name(lang: str) -> str:
     return _catalog(lang).get("language_name") or lang
+
+
+def exists(lang: str) -> bool:
+    """Whether the interface speaks `lang` (a catalog of its own, not the English fallback)."""
+    return bool(_catalog(lang))

@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 # Only the first MAX_QUESTION_CHARS of a question are looked at: Telegram allows 4,096 characters, a
 # question is never that long, and language detection costs grow with the text.
-# Below this retrieval score an answer is kept for review (store.log_question's low_confidence).
-LOW_CONFIDENCE = 0.5
 
 
 @contextmanager
@@ -128,7 +126,7 @@ async def answer_question(
     messages = render_html(answer, svc.links())
     if compact:
         messages = messages[:1]  # a group gets one short message, not a wall of text
-    keyboard = answer_keyboard(answer, svc.engine.library, answer.language, question_id, compact=compact)
+    keyboard = answer_keyboard(answer, svc.engine.library, answer.ui_language, question_id, compact=compact)
     await send_html(
         context, message.chat_id, messages, keyboard=keyboard, reply_to=reply_to, thread_id=thread_of(message)
     )
@@ -152,7 +150,7 @@ def log_question(svc: Services, update: Update, user: User | None, answer: Answe
             score=answer.score,
             article=answer.article.slug if answer.article else None,
             heading=answer.section.heading if answer.section else None,
-            low_confidence=answer.answered and answer.score < LOW_CONFIDENCE,
+            low_confidence=answer.low_confidence,
         )
         if answer.phrasing is not None and answer.phrasing.id is not None:  # /stats: what teaching achieved
             svc.store.count_phrasing_use(answer.phrasing.id)

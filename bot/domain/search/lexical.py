@@ -1,0 +1,437 @@
+"""Lexical candidates: BM25 over one language's articles, and coverage of the question per section.
+
+- Every heading, paragraph, quote and list item is a passage in an inverted index of Snowball stems and
+  folded word prefixes, weighted by BM25 (numpy posting arrays: scoring touches only the postings of the
+  question's words, so 10,000 articles cost about what five do).
+- Link targets are words too: "[panggilan dingin](/coldcalling)" also says "coldcalling", and an article's
+  slug ("inside-sales") names its topic, so English terms people mix in meet the articles that translate
+  them.
+- Passages add up to sections (best passage plus a share of the rest). Headings weigh more. A highlight
+  bullet is a summary of body text, so its score goes to the section it summarises, which answers with
+  context; the highlights section itself is found by its heading and its role ("key points").
+- The few best sections are re-ranked with rapidfuzz (typos) and scored by *coverage*: the share of the
+  question's informative words, IDF-weighted, that the section contains.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.domain.content import Article, Section
+from bot.domain.search.query import QueryWord, analyse
+from bot.domain.search.romanize import MIN_CONTENT_KEY, is_latin_word, skeleton
+from bot.domain.search.tuning import TUNING, Tuning
+from bot.domain.text import Analyzer, analyzer_for, fold, words
+
+TIE_BREAK = 1e-9
+
+
+@dataclass(frozen=True)
+class Match:
+    """One section's lexical evidence."""
+
+    article: Article
+    section: Section
+    sid: int  # the section's number in its language index
+    score: float  # BM25, summed over the section's passages
+    coverage: float  # IDF-weighted share of the question's informative words the section has
+    on_topic: bool = False  # the question names the article's topic
+    unknown_words: int = 0  # informative words found nowhere in this language's content
+    exact_coverage: float = 0.0  # the coverage by words as written (no typo correction)
+
+    def confident(self, tuning: Tuning = TUNING) -> bool:
+        """The lexical-only decision, for when there is no embedding model."""
+        if self.on_topic:
+            needed = tuning.min_coverage_on_topic
+        else:
+            needed = tuning.min_coverage_unknown_words if self.unknown_words >= 2 else tuning.min_coverage
+        # Typo corrections alone never make an answer: in a large vocabulary every word has a near miss.
+        return self.score > 0 and self.coverage >= needed and self.exact_coverage >= tuning.min_exact_coverage
+
+
+@dataclass(frozen=True)
+class LexicalResult:
+    index: LanguageIndex
+    query: tuple[QueryWord, ...]
+    ranked: tuple[Match, ...]  # best first
+    topic_only: bool = False  # every word of the question is the best article's topic ("what is X?")
+    passage_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    cover: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    unread: tuple[str, ...] = ()  # short words the content does not know, left out of `query`
+
+    @property
+    def best(self) -> Match | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def known_share(self) -> float:
+        """The IDF-weighted share of the question's words this language's content knows."""
+        total = sum(w.weight for w in self.query)
+        return sum(w.weight for w in self.query if w.known) / total if total else 0.0
+
+
+def link_words(href: str | None) -> list[str]:
+    """The words of a site-relative link's target ("/outside-sales" -> outside, sales, outsidesales)."""
+    if not href:
+        return []
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return []
+    if parts.scheme or parts.netloc:
+        return []  # an outside page's address names a site, not the linked words
+    found = words(parts.path.replace("-", " ").replace("_", " "))
+    return [*found, "".join(found)] if len(found) > 1 else found
+
+
+class LanguageIndex:
+    """The inverted index of one language's articles.
+
+    Postings live in flat numpy arrays (CSR by term hash), not in per-term Python objects, so 10,000
+    articles cost tens of megabytes and build in seconds: each passage is tokenised once.
+    """
+
+    def __init__(
+        self, articles: Sequence[Article], analyzer: Analyzer, summary_terms: str = "", tuning: Tuning = TUNING
+    ) -> None:
+        self.articles = tuple(articles)
+        self.analyzer = analyzer
+        self.summary_terms = summary_terms
+        self.tuning = tuning
+        self.summary_credit: dict[tuple[int, int, int], int] = {}  # (article, section, bullet) -> section
+        section_article: list[int] = []
+        section_number: list[int] = []
+        passage_owner: list[int] = []
+        passage_credit: list[int] = []
+        passage_block: list[int] = []
+        self.surface_df: Counter[str] = Counter()
+        self._make_caches()
+        stem_hashes: array[int] = array("q")
+        prefix_hashes: array[int] = array("q")
+        token_passages: array[int] = array("i")
+        for a, article in enumerate(self.articles):
+            first = len(section_article)
+            passages = [
+                (s, b, tokens, list(map(self._token_hashes, tokens)))
+                for s, b, tokens in self._article_passages(article)
+            ]
+            sources = self._summary_sources(article, passages)
+            self.summary_credit.update(((a, s, b), source) for (s, b), source in sources.items())
+            for s, block_index, tokens, hashed in passages:
+                if s >= len(section_article) - first:
+                    section_article.append(a)
+                    section_number.append(s)
+                pid = len(passage_owner)
+                passage_owner.append(first + s)
+                passage_credit.append(first + sources.get((s, block_index), s))
+                passage_block.append(block_index)
+                if block_index >= -1:
+                    self.surface_df.update(set(tokens))
+                if hashed:
+                    stems, prefixes = zip(*hashed, strict=True)
+                    stem_hashes.extend(stems)
+                    prefix_hashes.extend(prefixes)
+                    token_passages.extend(itertools.repeat(pid, len(tokens)))
+        self.section_article = np.array(section_article, dtype=np.int32)
+        self.section_number = np.array(section_number, dtype=np.int32)
+        self.passage_owner = np.array(passage_owner, dtype=np.int32)
+        self.passage_credit = np.array(passage_credit, dtype=np.int32)
+        self.passage_block = np.array(passage_block, dtype=np.int32)
+        weights = {-1: tuning.heading_weight, -2: tuning.description_weight}
+        self.passage_weight = np.array([weights.get(b, 1.0) for b in passage_block], dtype=np.float32)
+        # Passages are stored section by section: a section's passages are one contiguous range.
+        self.section_start = np.searchsorted(self.passage_owner, np.arange(len(section_article)), side="left")
+        self.section_end = np.searchsorted(self.passage_owner, np.arange(len(section_article)), side="right")
+        self.article_first_section = np.searchsorted(self.section_article, np.arange(len(self.articles)))
+        self.passage_count = len(passage_owner)
+        self._build_postings(stem_hashes, prefix_hashes, token_passages)
+        self.foreign_names: frozenset[str] = frozenset()
+        self.article_number = {a.slug: i for i, a in enumerate(self.articles)}
+        self.topic_keys = [
+            frozenset(analyzer.terms(" ".join((a.title, a.description, *a.keywords, *link_words(a.slug)))))
+            for a in self.articles
+        ]
+        # The topic's English name as this language transliterates it ("इनसाइड सेल्स", "инсайд сейлз").
+        self.topic_skeletons = [
+            frozenset(k for w in link_words(a.slug) if len(k := skeleton(w)) >= MIN_CONTENT_KEY) for a in self.articles
+        ]
+        # Misspelt words are looked up among words of about their length that start alike (sorted, so
+        # that ties resolve the same way in every process).
+        self._vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted({fold(w) for w in self.surface_df}):
+            self._vocabulary[(word[:1], len(word))].append(word)
+
+    # -- moving between processes ---------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, object]:
+        """Arrays and counts only: the articles and the analyzer are the receiving process's own."""
+        state = dict(self.__dict__)
+        for name in ("articles", "analyzer", "_token_hashes", "_section_words", "closest_keys"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+
+    def attach(self, articles: Sequence[Article], analyzer: Analyzer) -> LanguageIndex:
+        self.articles = tuple(articles)
+        self.analyzer = analyzer
+        self._make_caches()
+        return self
+
+    def _make_caches(self) -> None:
+        self._token_hashes = lru_cache(maxsize=400_000)(self._hashes_of_token)
+        self._section_words = lru_cache(maxsize=4096)(self._words_of_section)
+        self.closest_keys = lru_cache(maxsize=16_384)(self._closest_keys)
+
+    # -- building -------------------------------------------------------------------------------------
+
+    def _article_passages(self, article: Article) -> Iterator[tuple[int, int, list[str]]]:
+        """(section, block, tokens) for every passage: block -1 is the heading, -2 the description."""
+        topic = link_words(article.slug)  # the topic's name in English ("inside-sales"), people mix it in
+        for s, section in enumerate(article.sections):
+            heading = section.heading + (" " + self.summary_terms if section.is_summary else "")
+            yield s, -1, words(heading) + topic  # every section is about the article's topic, alike
+            for b, block in enumerate(section.blocks):
+                yield s, b, words(block.text) + [w for span in block.links for w in link_words(span.href)]
+            if s == 0 and article.description:
+                # The front-matter description summarises the introduction: a question that only names
+                # the topic ("what is inside sales?") lands on the first section through it.
+                yield s, -2, words(article.title + ". " + article.description) + topic
+
+    def _hashes_of_token(self, token: str) -> tuple[int, int]:
+        """The hashes of a word's stem key and prefix key (0: no prefix key)."""
+        keys = self.analyzer.keys(token)
+        return hash(keys[0]), hash(keys[1]) if len(keys) > 1 else 0
+
+    def _summary_sources(
+        self, article: Article, passages: list[tuple[int, int, list[str], list[tuple[int, int]]]]
+    ) -> dict[tuple[int, int], int]:
+        """Map each highlight bullet to the body section it summarises (by shared stems)."""
+        summaries = {s for s, section in enumerate(article.sections) if section.is_summary}
+        if not summaries:
+            return {}
+        body: dict[int, set[int]] = defaultdict(set)
+        for s, block_index, _, hashed in passages:
+            if s not in summaries and block_index >= 0:
+                body[s].update(h[0] for h in hashed)
+        sources: dict[tuple[int, int], int] = {}
+        for s, block_index, _, hashed in passages:
+            if s in summaries and block_index >= 0 and body:
+                stems = {h[0] for h in hashed}
+                similarity, source = max((len(stems & other) / (len(stems) or 1), o) for o, other in body.items())
+                if similarity >= self.tuning.summary_source_min:
+                    sources[(s, block_index)] = source
+        return sources
+
+    def _build_postings(self, stem_hashes: array[int], prefix_hashes: array[int], passages: array[int]) -> None:
+        """Token streams -> CSR postings, all in numpy: keys are stem, prefix and neighbour-pair hashes."""
+        stems = np.frombuffer(stem_hashes, dtype=np.int64)
+        prefixes = np.frombuffer(prefix_hashes, dtype=np.int64)
+        pids = np.frombuffer(passages, dtype=np.int32)
+        neighbours = pids[1:] == pids[:-1]
+        has_prefix = prefixes != 0
+        keys = np.concatenate([stems, prefixes[has_prefix], pair_hashes(stems[:-1], stems[1:])[neighbours]])
+        owners = np.concatenate([pids, pids[has_prefix], pids[1:][neighbours]])
+        order = np.argsort(keys, kind="stable")  # stable: each key's passages stay in passage order
+        keys, owners = keys[order], owners[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
+        starts = np.flatnonzero(first)
+        tf = np.diff(np.append(starts, len(keys))).astype(np.float32)
+        keys, self._pids = keys[starts], owners[starts]
+        length = np.bincount(pids, minlength=self.passage_count).astype(np.float32)
+        average = float(length.mean()) if len(length) else 1.0
+        k1, b = self.tuning.k1, self.tuning.b
+        norm = k1 * (1 - b + b * length[self._pids] / max(average, 1.0))
+        self._weights = (tf * (k1 + 1) / (tf + norm)).astype(np.float32)  # BM25's saturated term frequency
+        self._terms, term_starts = np.unique(keys, return_index=True)
+        self._offsets = np.append(term_starts, len(keys)).astype(np.int64)
+        # An unknown word weighs as much as the rarest known one: it may be a synonym the content lacks.
+        self.unknown_idf = math.log(1 + (self.passage_count - 0.5) / 1.5)
+
+    # -- postings ---------------------------------------------------------------------------------------
+
+    def _posting(self, key: str | int) -> tuple[int, int]:
+        h = key if isinstance(key, int) else hash(key)
+        i = int(np.searchsorted(self._terms, h))
+        if i < len(self._terms) and self._terms[i] == h:
+            return int(self._offsets[i]), int(self._offsets[i + 1])
+        return 0, 0
+
+    def _section_has(self, sid: int, key: str) -> bool:
+        """Whether any passage of the section has `key`: a binary search in the key's postings."""
+        start, end = self._posting(key)
+        if end == start:
+            return False
+        pids = self._pids[start:end]  # a term's postings are in passage order
+        i = int(np.searchsorted(pids, self.section_start[sid]))
+        return i < len(pids) and pids[i] < self.section_end[sid]
+
+    def df(self, key: str) -> int:
+        start, end = self._posting(key)
+        return end - start
+
+    def idf(self, key: str) -> float:
+        df = self.df(key)
+        if not df:
+            return self.unknown_idf
+        return math.log(1 + (self.passage_count - df + 0.5) / (df + 0.5))
+
+    # -- querying -------------------------------------------------------------------------------------
+
+    def query_words(
+        self, question: str, foreign_stopwords: frozenset[str] = frozenset(), unread: list[str] | None = None
+    ) -> list[QueryWord]:
+        return analyse(question, self, foreign_stopwords, unread)
+
+    def _closest_keys(self, token: str) -> tuple[str, ...] | None:
+        folded = fold(token)
+        if len(folded) < 5:  # short words are one letter away from too many others
+            return None
+        pool = [w for n in range(len(folded) - 2, len(folded) + 3) for w in self._vocabulary.get((folded[:1], n), ())]
+        found = process.extractOne(folded, pool, scorer=fuzz.ratio, score_cutoff=self.tuning.fuzzy_cutoff)
+        if found is None or found[0] in self.analyzer.stopwords:
+            return None
+        return self.analyzer.keys(found[0])
+
+    def _score_passages(self, query: Sequence[QueryWord]) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 per passage, and each passage's coverage (IDF of the question words it contains)."""
+        tuning = self.tuning
+        scores = np.zeros(self.passage_count, dtype=np.float32)
+        cover = np.zeros(self.passage_count, dtype=np.float32)
+        for word in query:
+            for i, key in enumerate(word.keys):
+                share = 1.0 if i == 0 else tuning.prefix_weight
+                pids = self._add(scores, key, share * word.factor)
+                cover[pids] += word.weight * share
+        for left, right in itertools.pairwise(query):  # neighbours in the question, neighbours in the text
+            pair = int(pair_hashes(np.array([hash(left.keys[0])]), np.array([hash(right.keys[0])]))[0])
+            self._add(scores, pair, tuning.pair_weight * min(left.factor, right.factor))
+        return scores * self.passage_weight, cover
+
+    def _add(self, scores: np.ndarray, key: str | int, boost: float) -> np.ndarray:
+        start, end = self._posting(key)
+        pids = self._pids[start:end]
+        if end > start:
+            idf = math.log(1 + (self.passage_count - (end - start) + 0.5) / (end - start + 0.5))
+            scores[pids] += np.float32(idf * boost) * self._weights[start:end]
+        return pids
+
+    def search(self, question: str, foreign_stopwords: frozenset[str] = frozenset()) -> LexicalResult:
+        """The best few sections by BM25, re-ranked by coverage; no decision (that is fusion's)."""
+        unread: list[str] = []
+        query = tuple(self.query_words(question, foreign_stopwords, unread))
+        if not query or not self.passage_count:
+            return LexicalResult(self, query, (), unread=tuple(unread))
+        passage_scores, cover = self._score_passages(query)
+        hit = np.flatnonzero(passage_scores)
+        if not len(hit):
+            return LexicalResult(self, query, (), False, passage_scores, cover, tuple(unread))
+        credit = self.passage_credit[hit]
+        section_sum = np.bincount(credit, weights=passage_scores[hit], minlength=len(self.section_article))
+        section_best = np.zeros(len(self.section_article), dtype=np.float64)
+        np.maximum.at(section_best, credit, passage_scores[hit])
+        section_scores = section_best + self.tuning.other_passages_share * (section_sum - section_best)
+        # Exact ties (the same highlights heading in many articles) go to the earlier article, so an
+        # answer never depends on argpartition's order.
+        section_scores -= np.arange(len(section_scores)) * TIE_BREAK
+        count = min(self.tuning.candidates, len(section_scores))
+        top = np.argpartition(-section_scores, count - 1)[:count]
+        ranked = sorted(
+            (self._rerank(int(sid), float(section_scores[sid]), query) for sid in top if section_scores[sid] > 0),
+            key=lambda m: (m.coverage * m.score, m.score),
+            reverse=True,
+        )
+        topic_only = bool(ranked) and self._names_only_title(query, ranked[0])
+        if topic_only:  # "what is <topic>?": the introduction answers it, whichever words it uses
+            first = int(self.article_first_section[self.article_number[ranked[0].article.slug]])
+            intro = self._rerank(first, float(section_scores.max()), query)
+            covered = max(m.coverage for m in ranked)
+            intro = replace(
+                intro, coverage=max(intro.coverage, covered), exact_coverage=max(intro.exact_coverage, covered)
+            )
+            ranked = [intro] + [m for m in ranked if m.section is not intro.section]
+        return LexicalResult(self, query, tuple(ranked), topic_only, passage_scores, cover, tuple(unread))
+
+    def _names_only_title(self, query: Sequence[QueryWord], match: Match) -> bool:
+        """Every word of the question is the article's own topic (its title or description, inflected)."""
+        a = self.article_number[match.article.slug]
+        return all(self._names_topic(word, a) for word in query)
+
+    def _names_topic(self, word: QueryWord, article: int) -> bool:
+        return any(k in self.topic_keys[article] for k in word.keys) or (
+            not is_latin_word(word.surface) and skeleton(word.surface) in self.topic_skeletons[article]
+        )
+
+    def _words_of_section(self, sid: int) -> list[str]:
+        """The section's folded words, for typo matching (computed for the few candidates only)."""
+        section = self.section(sid)
+        heading = section.heading + (" " + self.summary_terms if section.is_summary else "")
+        return sorted({fold(t) for t in words(heading + "\n" + section.text)})
+
+    def section(self, sid: int) -> Section:
+        return self.articles[int(self.section_article[sid])].sections[int(self.section_number[sid])]
+
+    def section_id(self, article: Article, index: int) -> int:
+        return int(self.article_first_section[self.article_number[article.slug]]) + index
+
+    def _rerank(self, sid: int, score: float, query: Sequence[QueryWord]) -> Match:
+        tuning = self.tuning
+        total = matched = exact = 0.0
+        for word in query:
+            total += word.weight
+            if self._section_has(sid, word.keys[0]):
+                found = word.weight
+            elif any(self._section_has(sid, k) for k in word.keys[1:]):
+                found = tuning.prefix_match * word.weight
+            else:
+                matched += self._fuzzy_match(sid, word)
+                continue
+            matched += tuning.fuzzy_share * found if word.corrected else found
+            exact += 0.0 if word.corrected else found
+        coverage = matched / total if total else 0.0
+        a = int(self.section_article[sid])
+        on_topic = any(word.factor == 1.0 and self._names_topic(word, a) for word in query)
+        unknown = sum(1 for word in query if not word.known)
+        exact_share = exact / total if total else 0.0
+        return Match(self.articles[a], self.section(sid), sid, score, coverage, on_topic, unknown, exact_share)
+
+    def _fuzzy_match(self, sid: int, word: QueryWord) -> float:
+        """A misspelt word against the section's own words (rapidfuzz), as a share of its weight."""
+        if len(word.surface) < 4:
+            return 0.0
+        vocabulary = self._section_words(sid)
+        cutoff = self.tuning.fuzzy_cutoff
+        found = process.extractOne(fold(word.surface), vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return self.tuning.fuzzy_share * word.weight * found[1] / 100 if found else 0.0
+
+    def block_evidence(self, sid: int, result: LexicalResult) -> dict[int, tuple[float, float]]:
+        """block -> (coverage, BM25) of the section's own passages, for choosing the excerpt."""
+        if not len(result.passage_scores):
+            return {}
+        return {
+            block: (float(result.cover[pid]), float(result.passage_scores[pid]))
+            for pid in range(int(self.section_start[sid]), int(self.section_end[sid]))
+            if (block := int(self.passage_block[pid])) >= 0 and result.passage_scores[pid] > 0
+        }
+
+
+def _index_of(articles: Sequence[Article], lang: str, summary_terms: str) -> LanguageIndex:
+    return LanguageIndex(articles, analyzer_for(lang), summary_terms)
+
+
+def pair_hashes(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Keys for neighbouring words, from their stem keys' hashes (int64 arithmetic wraps by design)."""
+    combined: np.ndarray = (left * np.int64(1_000_003)) ^ right ^ np.int64(0x5BD1E995)
+    return combined

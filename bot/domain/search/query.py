@@ -1,0 +1,116 @@
+"""Query analysis: which words of a question say what it is about, and how much each says.
+
+Function words and question frames ("mengapa", "what is") say nothing; a word's weight is the IDF of its
+stem, so rare words count most. Words the content lacks are looked at twice before they count as
+"unknown" (the sign of an off-topic question): a misspelling is corrected against the content's
+vocabulary, two words the content writes as one ("cold calling" -> the link slug "coldcalling") are
+joined, a name other translations spell is a name, and the function words of the language the question is
+written in (English, say) are dropped even when the content is in other languages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.domain.search.tuning import Tuning
+from bot.domain.text import Analyzer, fold, words
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    surface: str
+    keys: tuple[str, ...]
+    weight: float  # IDF of its stem: rare words say more about what is asked
+    factor: float = 1.0  # less for listed stop words and names
+    known: bool = True  # the content has this word (or a close spelling of it)
+    corrected: bool = False  # matched through a typo correction, not as written
+
+
+class Vocabulary(Protocol):
+    """What query analysis needs to know about one language's content."""
+
+    analyzer: Analyzer
+    surface_df: Counter[str]
+    foreign_names: frozenset[str]
+    passage_count: int
+    unknown_idf: float
+    tuning: Tuning
+
+    def df(self, key: str) -> int: ...
+
+    def idf(self, key: str) -> float: ...
+
+    def closest_keys(self, token: str) -> tuple[str, ...] | None: ...
+
+
+def analyse(
+    question: str,
+    vocabulary: Vocabulary,
+    foreign_stopwords: frozenset[str] = frozenset(),
+    unread: list[str] | None = None,
+) -> list[QueryWord]:
+    """The informative words; `unread` collects short words the content does not know ("зп", "tq"):
+    dropped here, but a sign that the words alone may have missed what is asked."""
+    informative = _informative_words(question, vocabulary, foreign_stopwords, [] if unread is None else unread)
+    if informative:
+        return informative
+    # Nothing but the topic's own common words ("Jualan dalaman tu apa?"): the question is the topic
+    # itself, so let those words speak (the description steers it to the introduction).
+    tokens = [t for t in _joined(words(question), vocabulary) if t not in vocabulary.analyzer.question_words]
+    known = {vocabulary.analyzer.keys(t) for t in tokens}
+    return [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(known) if vocabulary.df(k[0])]
+
+
+def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
+    """Neighbours the content writes as one word ("cold calling" -> "coldcalling") become that word."""
+    result: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens):
+            pair = tokens[i] + tokens[i + 1]
+            apart = vocabulary.surface_df.get(tokens[i], 0) and vocabulary.surface_df.get(tokens[i + 1], 0)
+            if not apart and vocabulary.surface_df.get(pair, 0):
+                result.append(pair)
+                i += 2
+                continue
+        result.append(tokens[i])
+        i += 1
+    return result
+
+
+def _informative_words(
+    question: str, vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
+) -> list[QueryWord]:
+    analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
+    result: list[QueryWord] = []
+    seen: set[str] = set()
+    for token in _joined(words(question), vocabulary):
+        keys = analyzer.keys(token)
+        if keys[0] in seen:
+            continue
+        seen.add(keys[0])
+        listed = token in analyzer.stopwords or keys[0] in analyzer.stopword_keys
+        surface_df = vocabulary.surface_df.get(token, 0)
+        common = surface_df == 0 or surface_df > tuning.stopword_df_share * vocabulary.passage_count or len(token) < 3
+        if token in analyzer.question_words or (listed and common):
+            continue  # a function word ("mengapa", "the"): says nothing about the topic
+        if token in foreign_stopwords and not surface_df:
+            continue  # a function word of the language the question is written in ("what", "does")
+        known = vocabulary.df(keys[0]) > 0
+        if not known and len(token) <= 2:
+            unread.append(token)
+            continue  # short unknown tokens are particles and abbreviations ("tu", "ya", "зп")
+        corrected = False
+        if not known and not any(vocabulary.df(k) for k in keys[1:]):
+            closest = vocabulary.closest_keys(token)
+            keys, corrected = (closest, True) if closest else (keys, False)
+        factor = tuning.stopword_weight if listed else 1.0
+        name = not known and fold(token) in vocabulary.foreign_names
+        if name:
+            factor = tuning.name_weight  # a name the translations spell, this language transliterates
+        found = name or (not corrected and any(vocabulary.df(k) for k in keys))
+        weight = (vocabulary.unknown_idf if corrected else vocabulary.idf(keys[0])) * factor
+        result.append(QueryWord(token, keys, weight, factor, found, corrected))
+    return result
