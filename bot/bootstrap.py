@@ -42,7 +42,7 @@ def make_engine(settings: Settings, content_dir: Path | None = None, *, embed: b
         default_language=settings.default_language,
         aliases=parse_aliases(settings.language_aliases),
         parallel=True,
-        semantic=SemanticSetup(embedder, status, settings.data_dir / "vectors"),
+        semantic=SemanticSetup(embedder, status, settings.vector_cache_dir or settings.data_dir / "vectors"),
         default_content_language=settings.default_content_language,
         embed=embed,
     )

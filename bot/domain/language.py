@@ -50,6 +50,10 @@ MIN_LETTERS_TO_DETECT = 8  # below this, langdetect is a coin toss: trust the us
 LETTER_SHARE = 0.002  # a letter is a language's own when it is at least this frequent in its content
 
 
+FOREIGN_LANGDETECT_MIN = 0.9  # and when no word settles it, langdetect must be this sure
+# Stop lists are long ("sup" is an English stop word): one word is not a language, unless it is the one
+# the user's Telegram is set to.
+FOREIGN_MIN_VOTES = 2
 ROMANIZED_MIN_VOTES = 1.5  # and twice the runner-up's: typed Latin words collide with other languages'
 VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: compare function words by skeleton
 
@@ -149,8 +153,10 @@ class LanguageDetector:
     # -- public ---------------------------------------------------------------------------------------
 
     def detect(self, text: str, hints: Iterable[str | None] = ()) -> Detection:
+        hints = tuple(hints)
+        said = {code.strip().lower().replace("_", "-").split("-")[0] for code in hints if code}
         try:
-            return self._detect(text, [h for h in (self.resolve(hint) for hint in hints) if h])
+            return self._detect(text, [h for h in (self.resolve(hint) for hint in hints) if h], said)
         except Exception:  # the detector must never take an answer down with it
             return Detection(self._fallback([]), "default")
 
@@ -169,7 +175,8 @@ class LanguageDetector:
 
     # -- the steps ------------------------------------------------------------------------------------
 
-    def _detect(self, text: str, hints: list[str]) -> Detection:
+    def _detect(self, text: str, hints: list[str], said: frozenset[str] | set[str] = frozenset()) -> Detection:
+        """`hints`: the user's languages the content has; `said`: every language code the user gave."""
         normalized = normalize(text)
         letters = [ch for ch in normalized if ch.isalpha()]
         script = dominant_script(normalized)
@@ -178,10 +185,10 @@ class LanguageDetector:
             by_letters = self._by_letters(letters, candidates) if len(candidates) > 1 else None
             if by_letters:
                 return Detection(by_letters, "letters")
-            voted = self._by_votes(text, candidates, hints)
+            voted = self._by_votes(text, candidates, hints, said)
             if voted:
                 return voted
-            return self._from_hints(hints, candidates or list(self.languages))
+            return self._from_hints(hints, candidates or list(self.languages), said=said)
         if len(self.languages) == 1:
             return Detection(self.languages[0], "only")
         if len(candidates) == 1:
@@ -190,7 +197,7 @@ class LanguageDetector:
             # Latin letters alone ("AA-ISP?", "B2B") are names every language writes: any hint goes.
             short_latin = script == "LATIN" and len(letters) < MIN_LETTERS_TO_DETECT
             pool = list(self.languages) if short_latin or not candidates else candidates
-            return self._from_hints(hints, pool, prefer=candidates)
+            return self._from_hints(hints, pool, prefer=candidates, said=said)
         by_letters = self._by_letters(letters, candidates)
         if by_letters:
             return Detection(by_letters, "letters")
@@ -200,12 +207,23 @@ class LanguageDetector:
         guess = self._langdetect(text, candidates)
         if guess:
             return Detection(guess, "langdetect")
-        return self._from_hints(hints, candidates)
+        return self._from_hints(hints, candidates, said=said)
 
-    def _from_hints(self, hints: list[str], candidates: list[str], prefer: Sequence[str] = ()) -> Detection:
+    def _from_hints(
+        self,
+        hints: list[str],
+        candidates: list[str],
+        prefer: Sequence[str] = (),
+        said: frozenset[str] | set[str] = frozenset(),
+    ) -> Detection:
+        """Text that does not tell: the user's own language where the content has it; else the language
+        their Telegram speaks, if the interface does ("summary" from an English user is English)."""
         for hint in hints:
             if hint in candidates:
                 return Detection(hint, "hint")
+        spoken = sorted(code for code in said if code in self.foreign)
+        if spoken:
+            return Detection(self._answer_language(hints), "hint", spoken[0])
         return Detection(self._fallback(list(prefer) or candidates), "default")
 
     def _fallback(self, candidates: list[str]) -> str:
@@ -235,7 +253,9 @@ class LanguageDetector:
             return ranked[0][0]
         return None
 
-    def _by_votes(self, text: str, candidates: list[str], hints: list[str]) -> Detection | None:
+    def _by_votes(
+        self, text: str, candidates: list[str], hints: list[str], said: frozenset[str] | set[str]
+    ) -> Detection | None:
         """Latin letters: each word has one vote, shared among the languages it may belong to (a content
         language's own words, another language's function words, a romanized language's words met by
         their skeletons), in proportion to how sure each claim is. A clear winner settles it; otherwise
@@ -253,11 +273,11 @@ class LanguageDetector:
         second = ranked[1][1] if len(ranked) > 1 else 0.0
         if winner in candidates and count - second >= 1:
             return Detection(winner, "words")
-        if winner in self.foreign and count - second >= 1:
+        if winner in self.foreign and count - second >= 1 and (count >= FOREIGN_MIN_VOTES or winner in said):
             return Detection(self._answer_language(hints), "foreign", winner)
         if winner in self._romanizable and count >= ROMANIZED_MIN_VOTES and count >= 2 * second:
             return Detection(winner, "romanized", winner)
-        guess = self._langdetect(text, [*candidates, *self.foreign])
+        guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
         if guess in self.foreign:
             return Detection(self._answer_language(hints), "foreign", guess)
         return Detection(guess, "langdetect") if guess else None
@@ -283,7 +303,9 @@ class LanguageDetector:
             token in self._vocabulary[other] for other in candidates if other != lang
         )
 
-    def _langdetect(self, text: str, candidates: list[str]) -> str | None:
+    def _langdetect(self, text: str, candidates: list[str], foreign_min: float = 0.0) -> str | None:
+        """langdetect's most probable guess among `candidates`; a language the content lacks only when
+        langdetect gives it at least `foreign_min` (short text is easily taken for English)."""
         factory = self._langdetect_factory()
         detector = factory.create()
         detector.append(text)
@@ -292,6 +314,8 @@ class LanguageDetector:
         except LangDetectException:
             return None
         for guess in guesses:  # ranked, most probable first
+            if guess.lang in self.foreign and guess.prob < foreign_min:
+                continue
             lang = guess.lang if guess.lang in candidates else self.resolve(guess.lang)
             if lang in candidates:
                 return lang

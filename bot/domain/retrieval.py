@@ -187,9 +187,7 @@ class Retriever:
 
     def _excerpt(self, found: Found, lexical: LexicalResult, sims: np.ndarray | None) -> tuple[Block, ...]:
         article, section = found.article, found.section
-        blocks: dict[int, tuple[float, float]] = {}
-        if lexical.index.analyzer.lang == article.lang:
-            blocks = lexical.index.block_evidence(lexical.index.section_id(article, section.index), lexical)
+        blocks = self._block_evidence(article, section, lexical)
         sentence_cosines = self._sentence_cosines(article, section, sims)
         dense = {b: max(c for _, _, c in found) for b, found in sentence_cosines.items()}
         wanted = {k for word in lexical.query for k in word.keys}
@@ -205,6 +203,19 @@ class Retriever:
             ]
 
         return choose_excerpt(section, blocks, dense, score_sentences, self.tuning)
+
+    def _block_evidence(
+        self, article: Article, section: Section, lexical: LexicalResult
+    ) -> dict[int, tuple[float, float]]:
+        """block -> lexical evidence; read through the translation the question was matched in, block by
+        block, when the answer comes from another language (translations keep the paragraph structure)."""
+        index = lexical.index
+        source = self.library.article(article.slug, index.analyzer.lang)
+        if source is None or section.index >= len(source.sections):
+            return {}
+        if len(source.sections[section.index].blocks) != len(section.blocks):
+            return {}
+        return index.block_evidence(index.section_id(source, section.index), lexical)
 
     def _sentence_cosines(
         self, article: Article, section: Section, sims: np.ndarray | None

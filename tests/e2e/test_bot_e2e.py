@@ -365,6 +365,7 @@ async def test_python_m_bot_run_serves_and_stops_cleanly(
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(REPO),
+        "VECTOR_CACHE_DIR": os.environ["VECTOR_CACHE_DIR"],  # set by tests/conftest.py: embedded once
         "TELEGRAM_BOT_TOKEN": telegram_user.token,
         "TELEGRAM_API_BASE_URL": emulator.base_url,
         "CONTENT_DIR": str(content_copy),

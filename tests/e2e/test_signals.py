@@ -96,6 +96,7 @@ def base_env(emulator: EmulatorServer, user: TelegramUser, tmp_path: Path) -> di
     return {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(REPO),
+        "VECTOR_CACHE_DIR": os.environ["VECTOR_CACHE_DIR"],  # set by tests/conftest.py: embedded once
         "TELEGRAM_BOT_TOKEN": user.token,
         "TELEGRAM_API_BASE_URL": emulator.base_url,
         "CONTENT_DIR": str(CONTENT),

@@ -19,8 +19,8 @@ from bot.locales import t
 from .harness import EmulatorServer, FakeUser, Reply, TelegramUser, private_chat
 from .test_bot_e2e import ADMIN, CONTENT, STRANGER, assert_good_html, data_of, replies_until_keyboard, running_bot
 
-DECLINED = "vnutrennie prodazhi zarplata"  # romanized Russian: the lexical bot declines it (python -m bot ask)
-VARIANT = "zarplata vnutrennie prodazhi?"  # the same words in another order, from another user
+DECLINED = "dapat duit banyak ke kerja ni"  # "good money in this job?" (Malay chat): declined
+VARIANT = "kerja ni dapat duit banyak ke?"  # the same words in another order, from another user
 SALARY_SECTION = 2
 SALARY_HEADING = "Kelebihan Jualan Dalam"  # the Malay article's: the detector takes the question for Malay
 

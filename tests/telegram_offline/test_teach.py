@@ -15,8 +15,8 @@ from auxil.updates import callback_data, group_chat, message, user
 from bot.locales import t
 from bot.telegram.keyboards import MAX_CALLBACK_BYTES, TeachPick, TeachRemove, decode, encode
 
-DECLINED = "vnutrennie prodazhi zarplata"
-VARIANT = "zarplata vnutrennie prodazhi"
+DECLINED = "dapat duit banyak ke kerja ni"  # "good money in this job?" (Malay chat): declined
+VARIANT = "kerja ni dapat duit banyak ke"  # the same words in another order, from another user
 SALARY = 2
 NOT_COVERED = t("ms", "not_covered")
 Json = dict[str, Any]
@@ -103,7 +103,7 @@ async def test_undo_brings_the_decline_back(bot: OfflineBot) -> None:
     [undo] = data_starting(taught, "v1:tr:")
     _, removed = await press(bot, undo, taught["reply_markup"])
     assert removed is not None
-    assert removed["text"].startswith("Removed: “vnutrennie prodazhi zarplata”")
+    assert removed["text"].startswith(f"Removed: “{DECLINED}”")
     assert bot.store.taught_phrasings() == []
     assert text_of(await bot.say(DECLINED)).startswith(html.escape(NOT_COVERED, quote=False))
     answer, edit = await press(bot, undo, taught["reply_markup"])
