@@ -8,18 +8,20 @@ Telegram, so `python -m bot ask` starts without loading python-telegram-bot.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.domain.content import ContentError
 from bot.domain.engine import AnswerEngine, SemanticSetup
 from bot.domain.language import parse_aliases
-from bot.domain.search.semantic import load_embedder
+from bot.domain.search.semantic import Progress, load_embedder
 from bot.environment import Environment
 from bot.settings import Settings, StartupError
 from bot.store import Store, database_path
 
-__all__ = ["StartupError", "exit_status", "make_engine", "open_store"]
+__all__ = ["StartupError", "embed_in_background", "exit_status", "make_engine", "open_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,34 @@ def make_engine(settings: Settings, content_dir: Path | None = None, *, embed: b
         default_content_language=settings.default_content_language,
         embed=embed,
     )
+
+
+def embed_in_background(engine: AnswerEngine, every: float = 10.0) -> threading.Thread | None:
+    """The running bot's passage vectors: computed (or read from the cache) in the background, so that it
+    answers lexically from the first second and turns hybrid when they are ready; progress in the log."""
+    status = engine.semantic.status
+    if not status.enabled:
+        return None
+    started = time.perf_counter()
+    shown = [started]
+
+    def report(progress: Progress) -> None:
+        if time.perf_counter() - shown[0] >= every:
+            shown[0] = time.perf_counter()
+            logger.info("embedding passages: %s/%s (answering lexically meanwhile)", progress.done, progress.total)
+
+    def run() -> None:
+        if engine.embed(report=report):
+            dense = engine.snapshot.retriever.dense
+            embedded = dense.embedded if dense else 0
+            logger.info(
+                "hybrid retrieval ready (%s): %d passages, %d embedded now, in %.1f s",
+                status.detail, len(dense.units) if dense else 0, embedded, time.perf_counter() - started,
+            )  # fmt: skip
+
+    thread = threading.Thread(target=run, name="embed", daemon=True)
+    thread.start()
+    return thread
 
 
 def open_store(settings: Settings) -> Store:

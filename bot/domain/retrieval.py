@@ -107,7 +107,8 @@ class Retriever:
         self._transliterators: dict[str, Transliterator] = {}
         self.dense: DenseIndex | None = None
         if embedder is not None:
-            units = build_units(library, self.concepts, self._credited_section)
+            full_text = len(library.articles) <= tuning.dense_full_text_articles
+            units = build_units(library, self.concepts, self._credited_section, full_text=full_text)
             self.dense = DenseIndex(units, embedder, vector_cache or VectorCache(None, embedder.model_id))
 
     def _credited_section(self, article: Article, section: int, block: int) -> int:

@@ -19,7 +19,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, Defaults
 from telegram.request import BaseRequest
 
-from bot.bootstrap import StartupError, exit_status, make_engine, open_store
+from bot.bootstrap import StartupError, embed_in_background, exit_status, make_engine, open_store
 from bot.domain.engine import AnswerEngine
 from bot.environment import Environment
 from bot.instance_lock import InstanceLock
@@ -191,11 +191,12 @@ def _run(settings: Settings) -> int:
     check_data_dir(settings.data_dir)
     lock = InstanceLock(settings.data_dir).acquire()  # before loading: a second process refuses at once
     try:
-        engine = make_engine(settings)
+        engine = make_engine(settings, embed=False)  # passage vectors: in the background, below
         store = open_store(settings)  # a damaged one is moved aside; one too new: exit 2
     except BaseException:
         lock.release()
         raise
+    embed_in_background(engine)  # lexical answers from the first second, hybrid once the vectors are ready
     try:
         if options is not None:
             app = build_application(settings, engine, store, updater=False)

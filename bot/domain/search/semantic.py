@@ -136,8 +136,14 @@ class Units:
         return len(self.texts)
 
 
-def build_units(library: Library, concepts: ConceptTable, credit: Callable[[Article, int, int], int]) -> Units:
-    """`credit(article, section, block)` names the section a highlight bullet summarises."""
+def build_units(
+    library: Library, concepts: ConceptTable, credit: Callable[[Article, int, int], int], *, full_text: bool = True
+) -> Units:
+    """`credit(article, section, block)` names the section a highlight bullet summarises.
+
+    `full_text`: every sentence. Otherwise (a large library, where embedding every sentence would take
+    hours on a small machine and more memory than the index) each article's own outline: title,
+    headings, description and highlight bullets; the body text is then the lexical index's alone."""
     rows: list[tuple[int, str, int, int, int, int, int]] = []
     for number, article in enumerate(library.articles):
         for section in article.sections:
@@ -147,6 +153,8 @@ def build_units(library: Library, concepts: ConceptTable, credit: Callable[[Arti
             if section.index == 0 and article.description:
                 rows.append((own, f"{context}. {article.description}", number, 0, DESCRIPTION, 0, 0))
             for b, block in enumerate(section.blocks):
+                if not full_text and not section.is_summary:
+                    break  # the outline: the body's sentences are left to the lexical index
                 target = credit(article, section.index, b)
                 concept = own if target == section.index else concepts.id_of(article, article.sections[target])
                 text = block.text

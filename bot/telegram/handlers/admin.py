@@ -13,7 +13,7 @@ from telegram import Document, Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.domain.content import ContentError
-from bot.domain.engine import LoadReport
+from bot.domain.engine import AnswerEngine, LoadReport
 from bot.domain.render import escape, pack
 from bot.domain.uploads import UploadRejected, install, safe_name
 from bot.locales import t
@@ -23,6 +23,17 @@ from bot.telegram.guards import admin_only, admin_only_else, refuse
 from bot.telegram.handlers.teach import stats_lines as taught_stats_lines
 from bot.telegram.replies import reply, send_html, thread_of
 from bot.telegram.updates import NEW_MESSAGE, PRIVATE
+
+
+def _meaning_line(engine: AnswerEngine, ui_lang: str) -> str:
+    """Whether answers use the embedding model: ready, still computing, or off and why."""
+    status = engine.semantic.status
+    if not status.enabled:
+        return t(ui_lang, "stats_semantic_off", reason=status.detail)
+    progress = engine.semantic_progress()
+    if engine.mode == "hybrid" or progress is None:
+        return t(ui_lang, "stats_semantic_on", model=status.detail)
+    return t(ui_lang, "stats_semantic_pending", done=f"{progress.done:,}", total=f"{progress.total:,}")
 
 
 def _report_values(report: LoadReport) -> dict[str, str | int]:
@@ -139,6 +150,7 @@ async def stats(update: Update, context: Context) -> Outcome:
         lines += ["", escape(t(ui_lang, "stats_top_declined"))]
         lines += [f"• {row.count}× {escape(row.normalized_text[:200])}" for row in figures.top_declined]
     lines += ["", *await asyncio.to_thread(taught_stats_lines, svc, ui_lang)]
+    lines += ["", escape(_meaning_line(svc.engine, ui_lang))]
     if svc.store.startup_problem:  # the store was found damaged at start-up and replaced
         lines += ["", "⚠️ " + escape(t(ui_lang, "stats_store_problem", problem=svc.store.startup_problem))]
     await _send_lines(update, context, lines)
