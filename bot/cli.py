@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also generate and measure a synthetic corpus of this many articles per language",
     )
     bench.add_argument("--questions", type=Path, help="question TSV (default: ../shared/eval/dev.tsv if present)")
+    bench.add_argument(
+        "--chat-questions",
+        type=Path,
+        help="questions as people type them in chats (default: ../shared/eval/chat-dev.tsv if present)",
+    )
     bench.add_argument("--repeat", type=int, default=20, help="passes over the questions")
     bench.add_argument(
         "--app-updates",

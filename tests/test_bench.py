@@ -27,8 +27,9 @@ SEEDS = Path(__file__).resolve().parents[1] / "content"
 LANGUAGES = ("ar", "hi", "ms", "pl", "ru")
 
 
-def settings() -> Settings:
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+def settings(*, semantic: bool = False) -> Settings:
+    """Lexical unless asked: embedding generated corpora would cost minutes per test."""
+    return Settings(_env_file=None, semantic=semantic)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +103,10 @@ def test_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out, err = io.StringIO(), io.StringIO()
-    env = Environment(stdout=out, stderr=err, settings_factory=settings)
-    args = argparse.Namespace(content=SEEDS, articles_per_language=3, questions=questions, repeat=2, app_updates=30)
+    env = Environment(stdout=out, stderr=err, settings_factory=lambda: settings(semantic=True))
+    args = argparse.Namespace(
+        content=SEEDS, articles_per_language=3, questions=questions, chat_questions=None, repeat=2, app_updates=30
+    )
     assert run_benchmarks(args, env.settings, env) == 0
     report = out.getvalue()
     for label in (
@@ -125,6 +128,9 @@ def test_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
         "naive retrieval (extractOne WRatio)",
         "ratio ours/naive",
         "### Accuracy",
+        "### Meaning (answered: hybrid)",
+        "e5-only (every question embedded, closest passage wins)",
+        "hybrid per question <=",
         "### Reload while answering",
         "answers given during the reload",
         "### Application throughput",

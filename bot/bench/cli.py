@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from bot.bench.content import ContentFigures, bench_content
-from bot.bench.questions import load_questions
+from bot.bench.questions import load_chat_questions, load_questions
 from bot.bench.report import format_content, summary, table
 from bot.bench.timing import machine_description, peak_rss_mb
 from bot.corpus import generate_corpus
@@ -20,6 +20,7 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings, env: Environmen
     started = time.perf_counter()
     content: Path = args.content or settings.content_dir
     cases, source = load_questions(args.questions)
+    chat_cases, chat_source = load_chat_questions(args.chat_questions)
     repeat = max(1, int(args.repeat))
     per_language = int(args.articles_per_language or 0)
     app_updates = int(args.app_updates)
@@ -27,13 +28,16 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings, env: Environmen
     env.out("# Benchmark: `python -m bot bench`")
     env.out()
     env.out(f"Questions: {source} ({len(cases)}: {on} on-topic, {len(cases) - on} off-topic), {repeat} passes.")
+    env.out(f"Chat-style questions: {chat_source} ({len(chat_cases)}).")
     env.out()
     env.out("## Machine")
     env.out()
     for line in table(["what", "value"], machine_description()):
         env.out(line)
     env.out()
-    real = bench_content(f"{content}", content, cases, repeat, settings, env, app_updates=app_updates)
+    real = bench_content(
+        f"{content}", content, cases, repeat, settings, env, app_updates=app_updates, chat_cases=chat_cases
+    )
     for line in format_content(real):
         env.out(line)
     env.out()
@@ -43,7 +47,9 @@ def run_benchmarks(args: argparse.Namespace, settings: Settings, env: Environmen
             env.err(f"[bench] generating {per_language} articles per language in {temporary} ...")
             stats = generate_corpus(temporary, per_language, seeds_dir=content)
             name = f"synthetic, {stats.articles:,} articles"
-            large = bench_content(name, Path(temporary), cases, repeat, settings, env, app_updates=app_updates)
+            large = bench_content(
+                name, Path(temporary), cases, repeat, settings, env, app_updates=app_updates, chat_cases=chat_cases
+            )
             words = ", ".join(f"{s.lang} {s.distinct_words:,}" for s in stats.languages)
             lines = format_content(large)
             lines[3:3] = [

@@ -12,6 +12,7 @@ from bot.bench.naive import NaiveBaseline
 from bot.bench.offline import BENCH_BOT_USERNAME
 from bot.bench.questions import QuestionFigures, accuracy_naive, accuracy_ours, measure_questions
 from bot.bench.reload import ReloadFigures, reload_while_answering
+from bot.bench.semantic import SemanticFigures, measure_semantic
 from bot.bench.throughput import AppFigures, application_throughput
 from bot.bench.timing import ProcessFigures, rss_mb, run_process
 from bot.bootstrap import make_engine
@@ -40,6 +41,9 @@ class ContentFigures:
     naive: Report | None = None
     reload: ReloadFigures | None = None
     app: AppFigures | None = None
+    chat: Report | None = None  # ours on the chat-style questions
+    mode: str = "lexical"  # what answered: "hybrid" once the passage vectors are ready
+    semantic: SemanticFigures | None = None
 
     @property
     def ratio(self) -> float:
@@ -56,6 +60,7 @@ def bench_content(
     env: Environment,
     *,
     app_updates: int,
+    chat_cases: Sequence[Case] = (),
 ) -> ContentFigures:
     figures = ContentFigures(name, directory)
     progress = env.err
@@ -86,6 +91,13 @@ def bench_content(
     figures.ours = accuracy_ours(engine, cases)
     figures.naive = accuracy_naive(naive, cases)
     del naive
+    figures.mode = engine.mode
+    if chat_cases:
+        figures.chat = accuracy_ours(engine, chat_cases)
+    if engine.mode == "hybrid":
+        progress(f"[bench] {name}: hybrid beside e5-only ...")
+        sets = {"dev": cases, "chat": chat_cases} if chat_cases else {"dev": cases}
+        figures.semantic = measure_semantic(engine, sets, min(repeat, 3))
 
     progress(f"[bench] {name}: reload while answering ...")
     figures.reload = reload_while_answering(engine, [c.question for c in cases])

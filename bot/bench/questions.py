@@ -16,6 +16,7 @@ from bot.domain.render import LinkResolver, render_html
 
 REAL_SLUG = "inside-sales"  # the real articles: questions about them must still find them in a big corpus
 DEFAULT_QUESTIONS = Path("../shared/eval/dev.tsv")
+DEFAULT_CHAT_QUESTIONS = Path("../shared/eval/chat-dev.tsv")
 _BUILTIN = """\
 ms\t0,3\tJualan dalaman tu apa?
 ms\t1\tApakah penjanaan utama?
@@ -42,6 +43,12 @@ ru\t-\tКак поменять колесо у машины?
 
 def builtin_cases() -> list[Case]:
     return parse_cases(_BUILTIN, source="built-in list")
+
+
+def load_chat_questions(path: Path | None) -> tuple[list[Case], str]:
+    """Questions typed the way people chat; none when there is no such set (the benchmark says so)."""
+    found = path or (DEFAULT_CHAT_QUESTIONS if DEFAULT_CHAT_QUESTIONS.is_file() else None)
+    return (read_cases(found), str(found)) if found else ([], "none")
 
 
 def load_questions(path: Path | None) -> tuple[list[Case], str]:

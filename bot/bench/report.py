@@ -14,6 +14,9 @@ GOAL_P99_MS = 20.0
 GOAL_MEMORY_MB = 1024.0
 GOAL_UPDATES_PER_SECOND = 1_000.0
 GOAL_BENCH_MINUTES = 10.0
+GOAL_HYBRID_P99_MS = 40.0  # hybrid per question (issue 8)
+GOAL_HYBRID_SHARE = 0.5  # ours per question at most half the e5-only peer's, first pass
+GOAL_SCALE_POINTS = 3.0  # right sections at 10,000 articles within this many points of five
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -118,6 +121,7 @@ def format_content(figures: ContentFigures) -> list[str]:
             ["snapshot swapped", "yes" if r.swapped else "NO"],
         ],
     )
+    lines += _semantic_lines(f)
     a = f.app
     lines += ["", f"### Application throughput (offline BaseRequest, no network; event loop {a.pinned})", ""]
     lines += table(
@@ -125,6 +129,45 @@ def format_content(figures: ContentFigures) -> list[str]:
         [[r.label, r.updates, f"{r.seconds:.2f} s", f"{r.per_second:,.0f}", r.messages_sent] for r in a.runs],
     )
     return lines
+
+
+def _semantic_lines(f: ContentFigures) -> list[str]:
+    lines = ["", f"### Meaning (answered: {f.mode})", ""]
+    if f.chat is not None:
+        chat = f.chat
+        lines.append(
+            f"ours on the chat-style questions: sections {_share(chat.sections)}, "
+            f"declined {_share(chat.declined)}, language {_share(chat.language)}"
+        )
+    s = f.semantic
+    if s is None:
+        return [*lines, "", "no embedding model, or its vectors were not ready: no hybrid figures."]
+    lines += [
+        "",
+        f"Model {s.model}; {s.units:,} passages embedded. Ours asked the model for "
+        f"{s.embedded_share:.0%} of the questions on the first pass (the rest were settled by their words).",
+        "",
+    ]
+    rows = []
+    for label, key in (
+        ("ours, first pass (empty question-vector cache)", "ours first pass"),
+        ("ours, steady", "ours steady"),
+        ("e5-only (every question embedded, closest passage wins)", "e5-only"),
+    ):
+        p50, p99 = s.p(key)
+        rows.append([label, _ms(s.mean_ms(key)), _ms(p50), _ms(p99)])
+    lines += table(["per question (engine.answer), ms", "mean", "p50", "p99"], rows)
+    lines += ["", *table(
+        ["question set", "ours: sections", "ours: declined", "e5-only: sections", "e5-only: declined"],
+        [[name, _share(s.ours[name].sections), _share(s.ours[name].declined),
+          _share(s.peer[name].sections), _share(s.peer[name].declined)] for name in s.ours],
+    )]  # fmt: skip
+    return lines
+
+
+def _points(report: Report | None) -> float:
+    hits, total = report.sections if report else (0, 0)
+    return 100 * hits / total if total else 0.0
 
 
 def _by_line(report: Report) -> dict[int, Outcome]:
@@ -207,6 +250,39 @@ def summary(real: ContentFigures, large: ContentFigures | None, cases: Sequence[
                 f"declined {large.ours.declined[0]} vs {real.ours.declined[0]}",
             )
         )
+    if real.semantic is not None:
+        s = real.semantic
+        share = s.mean_ms("ours first pass") / max(s.mean_ms("e5-only"), 1e-9)
+        rows.append(
+            _goal(
+                f"{real.name}: hybrid per question <= {GOAL_HYBRID_SHARE:.0%} of e5-only's (first pass, mean)",
+                share <= GOAL_HYBRID_SHARE,
+                f"{share:.2f} ({s.mean_ms('ours first pass'):.1f} vs {s.mean_ms('e5-only'):.1f} ms)",
+            )
+        )
+    for figures in (real, large):
+        if figures is not None and figures.semantic is not None:
+            p99 = max(figures.semantic.p("ours first pass")[1], figures.semantic.p("ours steady")[1])
+            rows.append(
+                _goal(
+                    f"{figures.name}: hybrid p99 <= {GOAL_HYBRID_P99_MS:.0f} ms",
+                    p99 <= GOAL_HYBRID_P99_MS,
+                    f"{p99:.1f} ms",
+                )
+            )
+    if large is not None:
+        for label, five, many in (("dev", real.ours, large.ours), ("chat-dev", real.chat, large.chat)):
+            if five is None or many is None:
+                continue
+            drop = _points(five) - _points(many)
+            rows.append(
+                _goal(
+                    f"{large.name} ({large.mode}): {label} right sections within {GOAL_SCALE_POINTS:.0f} points "
+                    f"of {real.name} ({real.mode})",
+                    drop <= GOAL_SCALE_POINTS,
+                    f"{_points(many):.1f}% vs {_points(five):.1f}%",
+                )
+            )
     rows.append(
         _goal(
             f"benchmark under {GOAL_BENCH_MINUTES:.0f} minutes",

