@@ -300,3 +300,17 @@ def test_background_embedding_answers_lexically_until_ready(model: Embedder, tmp
     progress = engine.semantic_progress()
     assert progress is not None
     assert progress.done == progress.total
+
+
+def test_one_cache_serves_two_content_directories(model: Embedder, tmp_path: Path) -> None:
+    setup = SemanticSetup(model, load_embedder()[1], tmp_path / "vectors")
+    other = tmp_path / "other"
+    (other / "ms").mkdir(parents=True)
+    (other / "ms" / "notes.md").write_text(
+        "---\ntitle: Nota\nlang: ms\n---\n\n# Nota\n\n## Susulan\n\nHantar e-mel selepas panggilan.\n", encoding="utf-8"
+    )
+    AnswerEngine.from_directory(CONTENT_DIR, aliases=ALIASES, semantic=setup)
+    AnswerEngine.from_directory(other, aliases=ALIASES, semantic=setup)
+    again = AnswerEngine.from_directory(CONTENT_DIR, aliases=ALIASES, semantic=setup).snapshot.retriever.dense
+    assert again is not None
+    assert again.embedded == 0, "the other directory's vectors were added, not swapped in"

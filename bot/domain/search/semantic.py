@@ -37,6 +37,7 @@ from bot.domain.text import sentence_bounds
 log = logging.getLogger(__name__)
 
 QUERY_CACHE_SIZE = 4096
+OTHERS_KEPT = 50_000  # cached vectors of other content kept beside this content's
 EMBED_BATCH = 32  # units per call: small enough for progress and for a reload to stop between batches
 HEADING, DESCRIPTION = -1, -2  # block numbers of units that are not a block
 
@@ -276,6 +277,10 @@ class DenseIndex:
                 missing.append(i)
             else:
                 matrix[i] = vector
+        wanted = set(keys)
+        # Vectors of other content (a test's, a benchmark's, last week's articles) stay, up to as many as
+        # this content has or OTHERS_KEPT: one cache serves several directories without growing unbounded.
+        kept = [(key, vector) for key, vector in cached.items() if key not in wanted][: max(len(keys), OTHERS_KEPT)]
         del cached
         done = len(keys) - len(missing)
         self.progress = Progress(done, len(keys))
@@ -290,7 +295,8 @@ class DenseIndex:
             if report:
                 report(self.progress)
         if missing:
-            self.cache.save(keys, matrix)
+            others = np.array([vector for _, vector in kept], dtype=np.float32).reshape(len(kept), matrix.shape[1])
+            self.cache.save([*keys, *(key for key, _ in kept)], np.concatenate([matrix, others]))
             log.info("embedded %d of %d units in %.1f s", len(missing), len(keys), time.perf_counter() - started)
         self.vectors = matrix  # one assignment: readers see no vectors or all of them
         return True
