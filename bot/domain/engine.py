@@ -108,14 +108,18 @@ class LoadReport:
     detected: tuple[Article, ...]  # articles whose language was guessed rather than declared
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How a content directory becomes a snapshot: the same at start-up and at every reload."""
+
+    default_language: str = "en"
+    aliases: Mapping[str, Sequence[str]] | None = None
+    semantic: SemanticSetup = LEXICAL_ONLY
+    default_content_language: str | None = None
+
+
 def build_snapshot(
-    content_dir: Path | str,
-    *,
-    default_language: str = "en",
-    aliases: Mapping[str, Sequence[str]] | None = None,
-    parallel: bool = False,
-    semantic: SemanticSetup = LEXICAL_ONLY,
-    default_content_language: str | None = None,
+    content_dir: Path | str, options: BuildOptions = BuildOptions(), *, parallel: bool = False
 ) -> Snapshot:
     """Load, validate and index a content directory (raises ContentError, touching nothing). Passage
     vectors are not computed here: `embed` does that, now or in the background.
@@ -124,6 +128,7 @@ def build_snapshot(
     not for a reload inside the running (threaded) bot.
     """
     started = time.perf_counter()
+    aliases, semantic = options.aliases, options.semantic
     with _collector_paused():
         library = load_library(content_dir, guess_language=ArticleLanguageGuesser(aliases), parallel=parallel)
         # The highlights are found by the words for "key points" in their own language, and in the
@@ -137,11 +142,11 @@ def build_snapshot(
         )
         detector = LanguageDetector(
             _language_samples(library),
-            default=default_language,
+            default=options.default_language,
             aliases=aliases,
             foreign=locales.available(),
             neutral=_neutral_words(library, retriever),
-            default_content=default_content_language or _largest_language(library),
+            default_content=options.default_content_language or _largest_language(library),
         )
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
     # again and again (a full collection over 10,000 articles takes about a second, all threads stopped).
@@ -213,18 +218,12 @@ class AnswerEngine:
         self,
         snapshot: Snapshot,
         content_dir: Path | str,
-        *,
-        default_language: str = "en",
-        aliases: Mapping[str, Sequence[str]] | None = None,
-        semantic: SemanticSetup = LEXICAL_ONLY,
-        default_content_language: str | None = None,
+        options: BuildOptions = BuildOptions(),
     ) -> None:
         self._snapshot = snapshot
         self.content_dir = Path(content_dir)
-        self.default_language = default_language
-        self.aliases = aliases
-        self.semantic = semantic
-        self.default_content_language = default_content_language
+        self.options = options
+        self.semantic = options.semantic
         self._reload_lock = threading.Lock()
         self._swap_lock = threading.Lock()  # a teach or undo and the end of a reload swap one at a time
         self._taught: tuple[Phrasing, ...] = ()
@@ -243,22 +242,8 @@ class AnswerEngine:
     ) -> AnswerEngine:
         """`embed`: compute passage vectors before returning (False: the caller embeds, e.g. in the
         background with `embed_in_background`)."""
-        snapshot = build_snapshot(
-            content_dir,
-            default_language=default_language,
-            aliases=aliases,
-            parallel=parallel,
-            semantic=semantic,
-            default_content_language=default_content_language,
-        )
-        engine = cls(
-            snapshot,
-            content_dir,
-            default_language=default_language,
-            aliases=aliases,
-            semantic=semantic,
-            default_content_language=default_content_language,
-        )
+        options = BuildOptions(default_language, aliases, semantic, default_content_language)
+        engine = cls(build_snapshot(content_dir, options, parallel=parallel), content_dir, options)
         if embed:
             engine.embed()
         return engine
@@ -306,13 +291,7 @@ class AnswerEngine:
     def build(self, content_dir: Path | str) -> Snapshot:
         """A snapshot of `content_dir` built the way this engine builds its own (raises ContentError);
         its passage vectors are not computed yet (`embed`)."""
-        return build_snapshot(
-            content_dir,
-            default_language=self.default_language,
-            aliases=self.aliases,
-            semantic=self.semantic,
-            default_content_language=self.default_content_language,
-        )
+        return build_snapshot(content_dir, self.options)
 
     def reload(self) -> LoadReport:
         """Rebuild from disk and swap atomically; on ContentError the current content stays. Vectors of
@@ -400,7 +379,8 @@ class AnswerEngine:
         snap = self._snapshot
         languages = snap.library.languages
         if lang not in languages:
-            lang = self.default_language if self.default_language in languages else languages[0]
+            default = self.options.default_language
+            lang = default if default in languages else languages[0]
         result = snap.retriever.search(question, lang, limit=limit)
         guesses = [_ref(m) for m in (result.best, *result.alternatives) if m is not None and m.score > 0]
         rest = (SectionRef(a, s) for a in snap.library.in_language(lang) for s in a.sections)
