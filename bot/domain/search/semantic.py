@@ -37,7 +37,7 @@ from bot.domain.text import sentence_bounds
 log = logging.getLogger(__name__)
 
 QUERY_CACHE_SIZE = 4096
-OTHERS_KEPT = 50_000  # cached vectors of other content kept beside this content's
+OTHERS_KEPT = 200_000  # cached vectors of other content kept beside this content's (~300 MB at most)
 EMBED_BATCH = 32  # units per call: small enough for progress and for a reload to stop between batches
 HEADING, DESCRIPTION = -1, -2  # block numbers of units that are not a block
 
