@@ -29,7 +29,6 @@ from bot.domain.language import Detection, LanguageDetector
 from bot.domain.phrasings import MIN_SCORE, Phrasing, PhrasingIndex, content_phrasings
 from bot.domain.retrieval import Found, Retriever
 from bot.domain.search.lexical import link_words
-from bot.domain.search.romanize import Transliterator
 from bot.domain.search.semantic import Embedder, Progress, SemanticStatus, VectorCache
 from bot.domain.text import analyzer_for
 
@@ -79,9 +78,6 @@ class Snapshot:
     loaded_in: float  # seconds
     content_phrasings: tuple[Phrasing, ...] = ()  # from the articles' front matter
     phrasings: PhrasingIndex = dataclasses.field(default_factory=PhrasingIndex)  # content + taught
-
-    def transliterator(self, lang: str) -> Transliterator:
-        return self.retriever.transliterator(lang)
 
 
 @dataclass(frozen=True)
@@ -174,8 +170,7 @@ def _neutral_words(library: Library, retriever: Retriever) -> set[str]:
     found = {w for a in library.articles for w in link_words(a.slug)}
     found |= {w for a in library.articles for s in a.sections for b in s.blocks for span in b.links
               for w in link_words(span.href)}  # fmt: skip
-    shared = Counter(w for index in retriever.indexes.values() for w in index.surface_df)
-    return found | {w for w, count in shared.items() if count >= 2}
+    return found | retriever.shared_names
 
 
 def _largest_language(library: Library) -> str | None:
@@ -330,11 +325,13 @@ class AnswerEngine:
             return taught
         written = detection.written_in
         content = snap.library.languages
-        result = snap.retriever.search(
+        retriever = snap.retriever
+        native = retriever.transliterator(written).transliterate(question) if detection.romanized else None
+        result = retriever.search(
             question,
             answer_lang,
             question_lang=written,
-            lexical_text=snap.transliterator(written).transliterate(question) if detection.romanized else None,
+            lexical_text=native,
             foreign_stopwords=analyzer_for(written).stopwords if written not in content else frozenset(),
         )
         best = result.best

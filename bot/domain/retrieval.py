@@ -95,9 +95,9 @@ class Retriever:
         # transliterate: a question using the name is not off-topic for missing it here.
         # A word two or more translations share ("state", "farm", "oracle", "aa", "isp") is a name.
         shared = Counter(w for index in self.indexes.values() for w in index.surface_df)
-        names = {w for w, count in shared.items() if count >= 2}
+        self.shared_names = frozenset(w for w, count in shared.items() if count >= 2)
         for index in self.indexes.values():
-            index.foreign_names = frozenset(names - set(index.surface_df))
+            index.foreign_names = self.shared_names - set(index.surface_df)
         self.concepts = ConceptTable(library)
         self._concept_of = {
             lang: {index.section_id(a, s.index): self.concepts.id_of(a, s) for a in index.articles for s in a.sections}
@@ -191,7 +191,7 @@ class Retriever:
         article, section = found.article, found.section
         blocks = self._block_evidence(article, section, lexical)
         sentence_cosines = self._sentence_cosines(article, section, sims)
-        dense = {b: max(c for _, _, c in found) for b, found in sentence_cosines.items()}
+        dense = {b: max(c for _, _, c in spans) for b, spans in sentence_cosines.items()}
         wanted = {k for word in lexical.query for k in word.keys}
         analyzer = analyzer_for(article.lang)
 
