@@ -16,6 +16,7 @@ from conftest import ALIASES, CONTENT_DIR, DEV_TSV, REPO
 from bot.domain.engine import LEXICAL_ONLY, AnswerEngine, SemanticSetup
 from bot.domain.evaluation import evaluate, read_cases
 from bot.domain.render import LinkResolver, answer_json, render_text
+from bot.domain.search import fusion
 from bot.domain.search.semantic import Embedder, load_embedder
 
 CHAT_DEV_TSV = REPO.parent / "shared" / "eval" / "chat-dev.tsv"
@@ -151,6 +152,20 @@ def test_english_question_follows_the_users_languages(hybrid: AnswerEngine) -> N
     assert pinned_russian.answered
     assert pinned_russian.section is not None
     assert pinned_russian.section.index == 0
+
+
+def test_the_concept_in_every_language_wins_a_near_tie_but_decides_nothing() -> None:
+    # Two concepts with the same words and cosines 0.005 apart (a "key points?" that names no article):
+    # the one published in every language goes first; its answer still rests on its own evidence.
+    lexical = {0: 0.5, 1: 0.5}
+    cosines = np.array([0.850, 0.855], dtype=np.float32)
+    reach = np.array([1.0, 0.2], dtype=np.float32)
+    ranked = fusion.fuse(lexical, cosines, reach)
+    assert [e.concept for e in ranked] == [0, 1]
+    assert ranked[0].score == pytest.approx(0.5 + fusion.dense_share(0.850))
+    assert [e.concept for e in fusion.fuse(lexical, cosines)] == [1, 0]  # without the prior: the cosine
+    clear = fusion.fuse({0: 0.1, 1: 0.9}, cosines, reach)
+    assert clear[0].concept == 1  # a prior orders near-ties only
 
 
 def test_english_off_topic_is_declined_in_english(hybrid: AnswerEngine) -> None:

@@ -219,3 +219,39 @@ def test_parse_aliases() -> None:
     assert parse_aliases("id:ms,nb:no") == {"id": ("ms",), "nb": ("no",)}
     assert parse_aliases(" ID : ms , id:xx ,, bad, :x") == {"id": ("ms", "xx")}
     assert parse_aliases("") == {}
+
+
+@pytest.mark.parametrize(
+    "question", ["average salary for inside sales at Oracle", "inside vs outside sales", "what does inside sales mean"]
+)
+def test_english_function_words_and_the_articles_english_terms_make_english(
+    detector: LanguageDetector, question: str
+) -> None:
+    # No Telegram hint (the command line): the slugs are English words, so they back English's own words.
+    detection = detector.detect(question)
+    assert detection.question_language == "en"
+    assert detection.method == "foreign"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("inside sales tu apa ya?", "ms"),
+        ("berapa gaji purata inside sales kat Oracle?", "ms"),
+        ("inside sales ke fayde kya hain", "hi"),
+        ("inside sales ka matlab kya hai", "hi"),
+    ],
+)
+def test_english_terms_alone_do_not_make_english(detector: LanguageDetector, question: str, lang: str) -> None:
+    detection = detector.detect(question)
+    assert detection.lang == lang
+    assert detection.question_language in ("", lang)
+
+
+def test_slug_words_in_a_content_language_vote_for_no_foreign_language() -> None:
+    samples = {
+        "ms": "Jualan dalaman ialah jualan melalui telefon.",
+        "pl": "Sprzedaż wewnętrzna to sprzedaż przez telefon.",
+    }
+    detector = LanguageDetector(samples, foreign=["en"], terms=["jualan", "dalaman"], neutral=["jualan", "dalaman"])
+    assert detector._terms_language is None  # too few words to tell, and not English

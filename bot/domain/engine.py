@@ -141,7 +141,8 @@ def build_snapshot(
             default=options.default_language,
             aliases=aliases,
             foreign=locales.available(),
-            neutral=_neutral_words(library, retriever),
+            neutral=(terms := _slug_words(library)) | retriever.shared_names,
+            terms=terms,
             default_content=options.default_content_language or _largest_language(library),
         )
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
@@ -164,13 +165,13 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _neutral_words(library: Library, retriever: Retriever) -> set[str]:
-    """Words every language's articles use alike: slugs (the English names of topics and link targets)
-    and names two or more translations share. They say nothing about the language of a question."""
+def _slug_words(library: Library) -> set[str]:
+    """Words of slugs and link targets, which every language's articles use alike (the English names of
+    topics): they say nothing about which content language a question is in."""
     found = {w for a in library.articles for w in link_words(a.slug)}
     found |= {w for a in library.articles for s in a.sections for b in s.blocks for span in b.links
               for w in link_words(span.href)}  # fmt: skip
-    return found | retriever.shared_names
+    return found
 
 
 def _largest_language(library: Library) -> str | None:

@@ -55,6 +55,10 @@ FOREIGN_LANGDETECT_MIN = 0.9  # and when no word settles it, langdetect must be 
 # the user's Telegram is set to.
 FOREIGN_MIN_VOTES = 2
 ROMANIZED_MIN_VOTES = 1.5  # and twice the runner-up's: typed Latin words collide with other languages'
+TERM_CLAIM = 0.5  # a slug's word, as evidence for the language slugs are written in
+TERMS_NEED_VOTES = 0.5  # its own words first: a function word shared by at most two languages
+TERMS_TO_DETECT = 5  # fewer slug words than this do not tell a language
+TERMS_LANGDETECT_MIN = 0.5  # a list of words, not a sentence: langdetect is less sure of it
 VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: compare function words by skeleton
 
 
@@ -118,11 +122,14 @@ class LanguageDetector:
         seed: int = 0,
         foreign: Iterable[str] = (),
         neutral: Iterable[str] = (),
+        terms: Iterable[str] = (),
         default_content: str | None = None,
     ) -> None:
         """`samples` maps each content language to a sample of its text (what the detector learns from);
         `foreign` names languages the content lacks but the interface speaks (recognised by their function
-        words); `neutral` words vote for no language (English slugs and names every translation uses)."""
+        words); `neutral` words vote for no content language (slugs and names every translation uses);
+        `terms` are the words of slugs and link targets: when they are written in one of the `foreign`
+        languages (English, usually), a question made of them and that language's function words is in it."""
         self.languages = tuple(sorted(samples))
         self.default = default
         self.default_content = default_content if default_content in self.languages else None
@@ -149,6 +156,8 @@ class LanguageDetector:
         scripts = [self._script[lang] for lang in self.languages]
         if len(set(scripts)) < len(scripts) or self.foreign:
             self._langdetect_factory()  # its profiles take ~0.2 s to load: at start-up, not on a question
+        self._terms = frozenset(terms)
+        self._terms_language = self._language_of_terms()
 
     # -- public ---------------------------------------------------------------------------------------
 
@@ -263,13 +272,19 @@ class LanguageDetector:
         their skeletons), in proportion to how sure each claim is. A clear winner settles it; otherwise
         langdetect, restricted to the languages that could be meant, has a say."""
         votes: dict[str, float] = {}
-        for token in set(words(text)) - self.neutral:
+        tokens = set(words(text))
+        for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
             claims |= {lang: weight for lang in self._romanizable if (weight := self._romanized_claim(token, lang))}
             total = max(sum(claims.values()), 1.0)  # a lone weak claim is half a vote, not a whole one
             for lang, weight in claims.items():
                 votes[lang] = votes.get(lang, 0.0) + weight / total
+        terms_language = self._terms_language
+        if terms_language and votes.get(terms_language, 0.0) >= TERMS_NEED_VOTES:
+            # Slug words ("inside sales") are in the language slugs are written in, but Malay or Hindi chat
+            # mixes them in too: half a vote each, for that language, once its own function words speak.
+            votes[terms_language] += TERM_CLAIM * len(tokens & self._terms)
         ranked = sorted(votes.items(), key=lambda v: (-v[1], v[0]))
         winner, count = ranked[0] if ranked else ("", 0.0)
         second = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -283,6 +298,15 @@ class LanguageDetector:
         if guess in self.foreign:
             return Detection(self._answer_language(hints), "foreign", guess)
         return Detection(guess, "langdetect") if guess else None
+
+    def _language_of_terms(self) -> str | None:
+        """The language the slugs and link targets are written in, when it is one the content lacks
+        (English slugs over Malay and Polish articles), by langdetect over all of them at once."""
+        if not self.foreign or len(self._terms) < TERMS_TO_DETECT:
+            return None
+        sample = " ".join(sorted(t for t in self._terms if t.isalpha()))
+        guess = self._langdetect(sample, list(self.foreign), foreign_min=TERMS_LANGDETECT_MIN)
+        return guess if guess in self.foreign else None
 
     def _answer_language(self, hints: list[str]) -> str:
         """For a question in a language the content lacks: the user's pinned or Telegram language where

@@ -156,7 +156,7 @@ class Retriever:
             return self._lexical_answer(lexical, lang, limit)
         # The model reads a script better than chat's Latin spelling of it: a transliteration, when made.
         sims, cosines = dense.concept_scores(dense.embedder.query(lexical_text or question))
-        ranked = fusion.fuse(evidence, cosines, self.tuning)
+        ranked = fusion.fuse(evidence, cosines, self.concepts.reach, self.tuning)
         if not ranked:
             return NOTHING
         best = ranked[0]

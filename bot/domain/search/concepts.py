@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.domain.content import Article, Library, Section
 
 
@@ -30,6 +32,14 @@ class ConceptTable:
         for number, article in enumerate(library.articles):
             first.setdefault(article.slug, number)
         self.article_order = tuple(first[c.slug] for c in self.concepts)
+        # The share of the library's languages a concept is published in: the library's own measure of
+        # which articles matter most (an article worth translating into every language is a main one).
+        languages = max(len(library.languages), 1)
+        counts = {(slug, index): 0 for slug, index in keys}
+        for article in library.articles:
+            for section in article.sections:
+                counts[(article.slug, section.index)] += 1
+        self.reach = np.array([counts[(c.slug, c.index)] / languages for c in self.concepts], dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.concepts)

@@ -48,9 +48,18 @@ def dense_share(cosine: float, tuning: Tuning = TUNING) -> float:
     return max(0.0, (cosine - tuning.dense_floor) / tuning.dense_spread)
 
 
-def fuse(lexical: Mapping[int, float], concept_cosines: np.ndarray | None, tuning: Tuning = TUNING) -> list[Evidence]:
-    """Every candidate concept (the lexical ones and the dense ranking's best), best first; ties go to
-    the lower concept number, which is the library's order."""
+def fuse(
+    lexical: Mapping[int, float],
+    concept_cosines: np.ndarray | None,
+    reach: np.ndarray | None = None,
+    tuning: Tuning = TUNING,
+) -> list[Evidence]:
+    """Every candidate concept (the lexical ones and the dense ranking's best), best first.
+
+    `reach` (per concept, 0..1: the share of the library's languages it is published in) is a prior
+    that orders near-ties: "key points?" names no article, and every article has key points; the one
+    translated into every language is the library's main one. It orders, it never decides: an answer
+    still needs its own evidence. Exact ties go to the lower concept number, the library's order."""
     candidates: set[int] = set(lexical)
     if concept_cosines is not None and len(concept_cosines):
         count = min(tuning.dense_candidates, len(concept_cosines))
@@ -61,7 +70,10 @@ def fuse(lexical: Mapping[int, float], concept_cosines: np.ndarray | None, tunin
         dense = dense_share(cosine, tuning) if cosine is not None else 0.0
         lex = lexical.get(concept, 0.0)
         ranked.append(Evidence(concept, lex, cosine, lex + tuning.dense_weight * dense))
-    ranked.sort(key=lambda e: (-e.score, e.concept))
+    if reach is None:
+        ranked.sort(key=lambda e: (-e.score, e.concept))
+    else:
+        ranked.sort(key=lambda e: (-(e.score + tuning.reach_weight * float(reach[e.concept])), e.concept))
     return ranked
 
 

@@ -40,6 +40,7 @@ class Tuning:
     dense_floor: float = 0.80
     dense_spread: float = 0.10
     dense_weight: float = 1.0
+    reach_weight: float = 0.2  # the prior of a concept in every language (orders, never decides)
     dense_candidates: int = 8  # concepts taken from the dense ranking, beside the lexical ones
     # Up to this many articles every sentence is embedded; a larger library embeds each article's outline
     # (headings, description, highlights): 10,000 articles' every sentence (~500,000 units) would take
