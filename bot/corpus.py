@@ -127,6 +127,12 @@ class CorpusStats:
         return sum(s.real + s.synthetic for s in self.languages)
 
 
+def synthetic_slug(lang: str, number: int) -> str:
+    """Each language's made-up articles are its own topics, not translations of one another's, so their
+    slugs differ by language: articles that share a slug are translations (and pool their evidence)."""
+    return f"{SYNTHETIC_PREFIX}{lang}-{number:05d}"
+
+
 def default_seeds_dir() -> Path:
     here = Path("content")
     return here if here.is_dir() else Path(__file__).resolve().parents[1] / "content"
@@ -162,7 +168,7 @@ def generate_corpus(
         library = LanguageLibrary(lang, texts, synthetic, seed=seed, vocabulary_size=vocabulary_size)
         for number in range(1, synthetic + 1):
             data = library.article(number).encode("utf-8")
-            (target / f"{SYNTHETIC_PREFIX}{number:05d}.md").write_bytes(data)
+            (target / f"{synthetic_slug(lang, number)}.md").write_bytes(data)
             written += len(data)
         stats.append(LanguageStats(lang, len(real), synthetic, library.vocabulary_size, len(library.used)))
     return CorpusStats(out, tuple(stats), written, time.perf_counter() - started)
@@ -405,7 +411,7 @@ class LanguageLibrary:
         if self.articles > 1 and rng.random() < 0.6:
             other = rng.randrange(1, self.articles)
             other += other >= number  # never itself
-            return f"{SYNTHETIC_PREFIX}{other:05d}", self.topics[other - 1].phrase
+            return synthetic_slug(self.lang, other), self.topics[other - 1].phrase
         return rng.choice(LINK_TARGETS), None
 
     def _heading(self, rng: random.Random, topic: Topic) -> str:

@@ -16,7 +16,7 @@ from bot.bench.questions import builtin_cases
 from bot.bench.reload import reload_while_answering
 from bot.bootstrap import make_engine
 from bot.cli import build_parser
-from bot.corpus import SYNTHETIC_PREFIX, generate_corpus
+from bot.corpus import SYNTHETIC_PREFIX, generate_corpus, synthetic_slug
 from bot.corpus import main as corpus_main
 from bot.domain.content import load_library
 from bot.domain.render import LinkResolver
@@ -47,7 +47,8 @@ def test_generator_writes_valid_articles_with_the_real_ones_verbatim(tiny_corpus
         real = SEEDS / lang / "inside-sales.md"
         assert (tiny_corpus / lang / "inside-sales.md").read_bytes() == real.read_bytes()
         slugs = sorted(a.slug for a in library.in_language(lang))
-        assert slugs == ["inside-sales", f"{SYNTHETIC_PREFIX}00001", f"{SYNTHETIC_PREFIX}00002"]
+        assert slugs == ["inside-sales", synthetic_slug(lang, 1), synthetic_slug(lang, 2)]
+    assert {len(library.translations(slug)) for slug in library.slugs} == {1, 5}  # made-up topics: one language
     for article in library.articles:
         if not article.slug.startswith(SYNTHETIC_PREFIX):
             continue

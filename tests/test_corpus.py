@@ -19,10 +19,14 @@ from bot.corpus import (
     SYNTHETIC_PREFIX,
     LanguageLibrary,
     generate_corpus,
+    synthetic_slug,
     word_lists,
 )
 from bot.corpus import main as corpus_main
+from bot.domain.content import load_library
 from bot.domain.engine import AnswerEngine
+from bot.domain.search.concepts import ConceptTable
+from bot.domain.search.semantic import build_units, full_text_slugs
 from bot.domain.text import analyzer_for, words
 from bot.settings import Settings
 
@@ -133,8 +137,8 @@ def test_same_arguments_same_bytes_other_seed_other_library(tmp_path: Path, libr
         assert (again / path.relative_to(library_dir)).read_bytes() == path.read_bytes(), path
     other = tmp_path / "other"
     generate_corpus(other, 3, seeds_dir=SEEDS, seed=1)
-    first = (library_dir / "pl" / f"{SYNTHETIC_PREFIX}00001.md").read_bytes()
-    assert (other / "pl" / f"{SYNTHETIC_PREFIX}00001.md").read_bytes() != first
+    first = (library_dir / "pl" / f"{synthetic_slug('pl', 1)}.md").read_bytes()
+    assert (other / "pl" / f"{synthetic_slug('pl', 1)}.md").read_bytes() != first
 
 
 def test_the_library_passes_check_content(library_dir: Path) -> None:
@@ -156,7 +160,7 @@ def engine(library_dir: Path) -> AnswerEngine:
 def test_a_question_naming_a_topic_finds_its_article(library_dir: Path, engine: AnswerEngine) -> None:
     for lang in LANGUAGES:
         for number in (1, 50, PER_LANGUAGE - 1):
-            slug = f"{SYNTHETIC_PREFIX}{number:05d}"
+            slug = synthetic_slug(lang, number)
             title = title_of((library_dir / lang / f"{slug}.md").read_text(encoding="utf-8"))
             answer = engine.answer(title, lang=lang)
             assert answer.article is not None, (lang, title)
@@ -191,3 +195,22 @@ def test_seeds_too_small_for_a_library_get_a_clear_message(tmp_path: Path, capsy
     assert "pl: the seed articles are too short to make up 4 topics" in capsys.readouterr().err
     assert corpus_main([str(tmp_path / "out"), "--articles-per-language", "5", "--seeds", str(tmp_path / "no")]) == 2
     assert "no seed articles found" in capsys.readouterr().err
+
+
+def test_a_large_library_embeds_its_most_translated_articles_sentence_by_sentence(library_dir: Path) -> None:
+    library = load_library(library_dir)
+    assert full_text_slugs(library, budget=len(library.articles)) is None  # small enough: every sentence
+    chosen = full_text_slugs(library, budget=10)
+    assert chosen is not None
+    assert "inside-sales" in chosen  # in five languages: the library's main article goes first
+    assert sum(len(library.translations(slug)) for slug in chosen) == 10
+    others = chosen - {"inside-sales"}
+    assert {library.translations(slug).popitem()[0] for slug in others} == set(LANGUAGES)  # each language's share
+    assert all(slug.endswith("-00001") for slug in others)  # its first articles
+    concepts = ConceptTable(library)
+    units = build_units(library, concepts, lambda article, section, block: section, full_text=chosen)
+    outline_only = {library.articles[a].slug for a, b in zip(units.article, units.block, strict=True) if b >= 0}
+    bodies = {library.articles[a].slug for a, s, b in zip(units.article, units.section, units.block, strict=True)
+              if b >= 0 and not library.articles[a].sections[s].is_summary}  # fmt: skip
+    assert bodies == set(chosen)  # the others' body sentences are left to the lexical index
+    assert outline_only > bodies  # highlights are embedded for every article

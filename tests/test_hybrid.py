@@ -16,7 +16,7 @@ from conftest import ALIASES, CONTENT_DIR, DEV_TSV, REPO
 from bot.domain.engine import LEXICAL_ONLY, AnswerEngine, SemanticSetup
 from bot.domain.evaluation import evaluate, read_cases
 from bot.domain.render import LinkResolver, answer_json, render_text
-from bot.domain.search import fusion
+from bot.domain.search import fusion, semantic
 from bot.domain.search.semantic import Embedder, load_embedder
 
 CHAT_DEV_TSV = REPO.parent / "shared" / "eval" / "chat-dev.tsv"
@@ -315,6 +315,28 @@ def test_background_embedding_answers_lexically_until_ready(model: Embedder, tmp
     progress = engine.semantic_progress()
     assert progress is not None
     assert progress.done == progress.total
+
+
+def test_an_interrupted_first_embedding_resumes(
+    model: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Embedding 10,000 articles takes a while: a restart (or a reload) midway must not start it over.
+    monkeypatch.setattr(semantic, "CHECKPOINT_SECONDS", 0.0)
+    setup = SemanticSetup(model, load_embedder()[1], tmp_path / "vectors")
+    engine = AnswerEngine.from_directory(CONTENT_DIR, aliases=ALIASES, semantic=setup, embed=False)
+    dense = engine.snapshot.retriever.dense
+    assert dense is not None
+
+    def stop_halfway(progress: semantic.Progress) -> None:
+        if progress.done >= progress.total // 2:
+            dense.cancelled.set()
+
+    assert not dense.fill(stop_halfway)
+    assert not dense.ready
+    again = AnswerEngine.from_directory(CONTENT_DIR, aliases=ALIASES, semantic=setup).snapshot.retriever.dense
+    assert again is not None
+    assert again.ready
+    assert 0 < again.embedded <= len(again.units) - len(again.units) // 2  # only what was not saved yet
 
 
 def test_one_cache_serves_two_content_directories(model: Embedder, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from bot.domain.search.concepts import ConceptTable
 from bot.domain.search.excerpt import choose_excerpt, slice_spans
 from bot.domain.search.lexical import LanguageIndex, LexicalResult, _index_of
 from bot.domain.search.romanize import IDENTITY, Transliterator
-from bot.domain.search.semantic import DenseIndex, Embedder, VectorCache, build_units
+from bot.domain.search.semantic import DenseIndex, Embedder, VectorCache, build_units, full_text_slugs
 from bot.domain.search.tuning import TUNING, Tuning
 from bot.domain.text import analyzer_for
 
@@ -107,7 +107,7 @@ class Retriever:
         self._transliterators: dict[str, Transliterator] = {}
         self.dense: DenseIndex | None = None
         if embedder is not None:
-            full_text = len(library.articles) <= tuning.dense_full_text_articles
+            full_text = full_text_slugs(library, tuning.dense_full_text_articles)
             units = build_units(library, self.concepts, self._credited_section, full_text=full_text)
             cache = vector_cache or VectorCache(None, embedder.model_id)
             self.dense = DenseIndex(units, embedder, cache, library, self.concepts)

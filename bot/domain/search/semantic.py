@@ -22,8 +22,8 @@ import platform
 import threading
 import time
 import zlib
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 4096
 OTHERS_KEPT = 200_000  # cached vectors of other content kept beside this content's (~300 MB at most)
 EMBED_BATCH = 32  # units per call: small enough for progress and for a reload to stop between batches
+CHECKPOINT_SECONDS = 300.0  # a long first embedding is saved this often: a restart resumes it
 HEADING, DESCRIPTION = -1, -2  # block numbers of units that are not a block
 
 
@@ -150,13 +151,18 @@ class Units:
 
 
 def build_units(
-    library: Library, concepts: ConceptTable, credit: Callable[[Article, int, int], int], *, full_text: bool = True
+    library: Library,
+    concepts: ConceptTable,
+    credit: Callable[[Article, int, int], int],
+    *,
+    full_text: Container[str] | None = None,
 ) -> Units:
     """`credit(article, section, block)` names the section a highlight bullet summarises.
 
-    `full_text`: every sentence. Otherwise (a large library, where embedding every sentence would take
-    hours on a small machine and more memory than the index) each article's own outline: title,
-    headings, description and highlight bullets; the body text is then the lexical index's alone."""
+    `full_text`: the slugs whose every sentence is embedded (None: all). Other articles (in a large
+    library, where embedding every sentence would take hours on a small machine and more memory than
+    the index) are embedded by their outline: title, headings, description and highlight bullets; their
+    body text is then the lexical index's alone."""
     rows: list[tuple[int, str, int, int, int, int, int]] = []
     for number, article in enumerate(library.articles):
         for section in article.sections:
@@ -166,7 +172,7 @@ def build_units(
             if section.index == 0 and article.description:
                 rows.append((own, f"{context}. {article.description}", number, 0, DESCRIPTION, 0, 0))
             for b, block in enumerate(section.blocks):
-                if not full_text and not section.is_summary:
+                if full_text is not None and article.slug not in full_text and not section.is_summary:
                     break  # the outline: the body's sentences are left to the lexical index
                 target = credit(article, section.index, b)
                 concept = own if target == section.index else concepts.id_of(article, article.sections[target])
@@ -186,6 +192,30 @@ def build_units(
         concept=concept_of_unit,
         concept_starts=np.searchsorted(concept_of_unit, np.arange(len(concepts))).astype(np.int64),
     )
+
+
+def full_text_slugs(library: Library, budget: int) -> frozenset[str] | None:
+    """The articles embedded sentence by sentence when the library is larger than `budget` articles
+    (None: it is not, all of them): the most-translated first (the library's main articles: a question
+    that names no article is most likely about them), then each language's first articles in turn, so
+    that every language gets its share; translations together."""
+    if len(library.articles) <= budget:
+        return None
+    place: dict[str, tuple[int, int]] = {}  # slug -> (position in its language, position in the library)
+    per_language: Counter[str] = Counter()
+    translations: Counter[str] = Counter()
+    for number, article in enumerate(library.articles):
+        place.setdefault(article.slug, (per_language[article.lang], number))
+        per_language[article.lang] += 1
+        translations[article.slug] += 1
+    chosen: set[str] = set()
+    used = 0
+    for slug in sorted(place, key=lambda slug: (-translations[slug], place[slug])):
+        if used + translations[slug] > budget:
+            break
+        chosen.add(slug)
+        used += translations[slug]
+    return frozenset(chosen)
 
 
 def unit_key(model_id: str, text: str) -> bytes:
@@ -285,6 +315,18 @@ class DenseIndex:
         done = len(keys) - len(missing)
         self.progress = Progress(done, len(keys))
         self.embedded = len(missing)
+        others = np.array([vector for _, vector in kept], dtype=np.float32).reshape(len(kept), matrix.shape[1])
+        other_keys = [key for key, _ in kept]
+        del kept
+
+        def save(through: int) -> None:
+            """The vectors embedded so far (and the cached ones), so a restart resumes rather than restarts."""
+            ready = np.ones(len(keys), dtype=bool)
+            ready[missing[through:]] = False
+            rows = np.flatnonzero(ready)
+            self.cache.save([*(keys[i] for i in rows), *other_keys], np.concatenate([matrix[rows], others]))
+
+        last_save = time.monotonic()
         for first in range(0, len(missing), EMBED_BATCH):
             if self.cancelled.is_set():
                 return False
@@ -294,9 +336,11 @@ class DenseIndex:
             self.progress = Progress(done, len(keys))
             if report:
                 report(self.progress)
+            if time.monotonic() - last_save >= CHECKPOINT_SECONDS and first + EMBED_BATCH < len(missing):
+                save(first + EMBED_BATCH)
+                last_save = time.monotonic()
         if missing:
-            others = np.array([vector for _, vector in kept], dtype=np.float32).reshape(len(kept), matrix.shape[1])
-            self.cache.save([*keys, *(key for key, _ in kept)], np.concatenate([matrix, others]))
+            save(len(missing))
             log.info("embedded %d of %d units in %.1f s", len(missing), len(keys), time.perf_counter() - started)
         self.vectors = matrix  # one assignment: readers see no vectors or all of them
         return True

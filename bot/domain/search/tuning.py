@@ -42,9 +42,9 @@ class Tuning:
     dense_weight: float = 1.0
     reach_weight: float = 0.2  # the prior of a concept in every language (orders, never decides)
     dense_candidates: int = 8  # concepts taken from the dense ranking, beside the lexical ones
-    # Up to this many articles every sentence is embedded; a larger library embeds each article's outline
-    # (headings, description, highlights): 10,000 articles' every sentence (~500,000 units) would take
-    # about 3.5 hours on two cores and ~760 MB of vectors.
+    # Up to this many articles are embedded sentence by sentence (all of a library this size), the
+    # most-translated first; the rest by their outline (headings, description, highlights): 10,000
+    # articles' every sentence (~500,000 units) would take about 3.5 hours on two cores and ~760 MB.
     dense_full_text_articles: int = 1000
     topic_only_others: float = 0.5  # "what is <topic>?": other sections keep this share of their evidence
     # --- hybrid decision ------------------------------------------------------------------------------
