@@ -29,6 +29,7 @@ EXIT_OK = 0
 EXIT_CONTENT = 1  # the content directory is invalid: each problem is printed
 EXIT_USAGE = 2  # the settings do not allow a start (no token, a bad webhook setting, a rejected token)
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports it
+EXIT_BROKEN_PIPE = 141  # the reader of our output closed it (128 + SIGPIPE, as a shell reports it)
 
 
 def make_engine(settings: Settings, content_dir: Path | None = None, *, embed: bool = True) -> AnswerEngine:
@@ -96,3 +97,6 @@ def exit_status(env: Environment, start: Callable[[], int]) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `python -m bot ask - | head`: the reader has what it wanted
+        env.drop_stdout()
+        return EXIT_BROKEN_PIPE

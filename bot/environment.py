@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,3 +31,12 @@ class Environment:
 
     def err(self, text: str) -> None:
         print(text, file=self.stderr, flush=True)
+
+    def drop_stdout(self) -> None:
+        """The reader went away (`ask - | head`): send the rest nowhere, so the interpreter's last flush
+        does not fail too (the recipe in Python's `signal` documentation)."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stdout.fileno())
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass  # not a real file (a test's StringIO): nothing will flush it at exit

@@ -317,3 +317,26 @@ def test_subprocess_ask_json(tmp_path: Path) -> None:
     assert data["language"] == "pl"
     assert data["heading"] == HEADINGS["pl"][2]
     assert "29 661" in data["excerpt"]
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    # `python -m bot ask - < questions.txt | head -1`: the pipe closes after the first answer.
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_USERNAME", "LINK_BASE_URL", "LANGUAGE_ALIASES")}
+    env |= {"CONTENT_DIR": str(CONTENT_DIR), "PYTHONIOENCODING": "utf-8", "SEMANTIC": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "-"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdin.write(b"Jualan dalaman tu apa?\n" * 2000)
+    process.stdin.close()
+    process.stdout.readline()
+    process.stdout.close()  # the reader goes away
+    assert process.wait(timeout=120) == 141
+    assert b"Traceback" not in process.stderr.read()
