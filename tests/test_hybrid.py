@@ -168,6 +168,17 @@ def test_the_concept_in_every_language_wins_a_near_tie_but_decides_nothing() -> 
     assert clear[0].concept == 1  # a prior orders near-ties only
 
 
+def test_an_english_question_is_read_in_every_translation(hybrid: AnswerEngine) -> None:
+    # "lead" is written only in the Polish article ("generowanie leadów"); the answer comes from the
+    # default content language's translation of that section.
+    answer = hybrid.answer("what is lead generation")
+    assert answer.question_language == "en"
+    assert answer.answered
+    assert answer.section is not None
+    assert answer.section.index in (1, 3)
+    assert answer.language == hybrid.snapshot.detector.default_content
+
+
 def test_english_off_topic_is_declined_in_english(hybrid: AnswerEngine) -> None:
     answer = hybrid.answer("best pizza in New York")
     assert not answer.answered

@@ -142,13 +142,20 @@ class Retriever:
         limit: int = 4,
     ) -> SearchResult:
         """Answer from `lang`'s articles. The question is read lexically in `question_lang` when the
-        content has it (else in `lang`: names and English terms still count), as `lexical_text` when the
-        question was typed in Latin letters and transliterated; its meaning is matched in every language."""
+        content has it, as `lexical_text` when it was typed in Latin letters and transliterated. A
+        question in a language the content lacks is read in every content language, its evidence pooled
+        per concept: names and English terms turn up in some translations and not others (Polish writes
+        "leadów", Arabic translates it). Its meaning is matched in every language."""
         if lang not in self.indexes:
             return NOTHING
-        lexical_lang = question_lang if question_lang in self.indexes else lang
-        lexical = self.indexes[lexical_lang].search(lexical_text or question, foreign_stopwords)
-        evidence = fusion.lexical_evidence(lexical, self._concept_of[lexical_lang], self.tuning)
+        text = lexical_text or question
+        if question_lang in self.indexes or question_lang is None:
+            lexical_lang = question_lang or lang
+            lexical = self.indexes[lexical_lang].search(text, foreign_stopwords)
+            evidence = fusion.lexical_evidence(lexical, self._concept_of[lexical_lang], self.tuning)
+        else:
+            lexical, evidence = self._read_everywhere(text, lang, foreign_stopwords)
+            lexical_lang = lexical.index.analyzer.lang
         dense = self.dense if self.dense is not None and self.dense.ready else None
         if dense is None or (
             lexical_lang == question_lang and fusion.lexically_decided(lexical, evidence, self.tuning)
@@ -166,6 +173,24 @@ class Retriever:
         alternatives = tuple(f for f, e in zip(found[1:], ranked[1:], strict=False) if e.lexical or e.dense)
         doubtful = answered and best.score < self.tuning.answer_at + self.tuning.low_confidence_margin
         return SearchResult(answered, found[0], alternatives, excerpt, "hybrid", doubtful)
+
+    def _read_everywhere(
+        self, text: str, lang: str, foreign_stopwords: frozenset[str]
+    ) -> tuple[LexicalResult, dict[int, float]]:
+        """The question read in every language: the reading with the strongest evidence (the answer
+        language's on a tie), and every reading's evidence pooled per concept (the best)."""
+        pooled: dict[int, float] = {}
+        best: tuple[float, LexicalResult] | None = None
+        for reading in (lang, *(other for other in self.indexes if other != lang)):
+            result = self.indexes[reading].search(text, foreign_stopwords)
+            evidence = fusion.lexical_evidence(result, self._concept_of[reading], self.tuning)
+            for concept, value in evidence.items():
+                pooled[concept] = max(pooled.get(concept, 0.0), value)
+            strongest = max(evidence.values(), default=0.0)
+            if best is None or strongest > best[0]:
+                best = (strongest, result)
+        assert best is not None  # `lang` is one of the indexes
+        return best[1], pooled
 
     def _lexical_answer(self, lexical: LexicalResult, lang: str, limit: int) -> SearchResult:
         best = lexical.best
