@@ -31,6 +31,7 @@ from typing import IO, Protocol
 import numpy as np
 
 from bot.domain.content import Article, Library
+from bot.domain.memory import release_free_memory
 from bot.domain.search.concepts import ConceptTable
 from bot.domain.text import sentence_bounds
 
@@ -358,6 +359,7 @@ class DenseIndex:
             self.cache.save([*keys, *cached.kept_keys], np.concatenate([matrix, kept]))
             log.info("embedded %d of %d units in %.1f s", len(missing), len(keys), time.perf_counter() - started)
         self.vectors = matrix  # one assignment: readers see no vectors or all of them
+        release_free_memory()  # the key table and the slices read, ~30 MB at 10,000 articles
         return True
 
     def concept_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
