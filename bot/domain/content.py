@@ -52,7 +52,8 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-@dataclass(frozen=True)
+# Slots: 10,000 articles are half a million of these objects, and a __dict__ each would add ~60 MB.
+@dataclass(frozen=True, slots=True)
 class Span:
     """A run of inline text; `href` is the link target exactly as written (often site-relative)."""
 
@@ -60,7 +61,7 @@ class Span:
     href: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     kind: BlockKind
     spans: tuple[Span, ...]
@@ -75,7 +76,7 @@ class Block:
         return tuple(span for span in self.spans if span.href)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     index: int
     heading: str
@@ -92,7 +93,7 @@ class Section:
         return "\n".join(block.text for block in self.blocks)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Article:
     slug: str
     lang: str

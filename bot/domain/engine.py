@@ -26,6 +26,7 @@ from bot import locales
 from bot.domain import vocabulary
 from bot.domain.content import Article, Block, Library, Section, load_library
 from bot.domain.language import Detection, LanguageDetector
+from bot.domain.memory import release_free_memory
 from bot.domain.phrasings import MIN_SCORE, Phrasing, PhrasingIndex, content_phrasings
 from bot.domain.retrieval import Found, Retriever
 from bot.domain.search.lexical import link_words
@@ -120,7 +121,7 @@ def build_snapshot(
     """Load, validate and index a content directory (raises ContentError, touching nothing). Passage
     vectors are not computed here: `embed` does that, now or in the background.
 
-    `parallel` uses forked worker processes for large directories: for start-up and the command line,
+    `parallel` parses large directories in forked worker processes: for start-up and the command line,
     not for a reload inside the running (threaded) bot.
     """
     started = time.perf_counter()
@@ -133,9 +134,10 @@ def build_snapshot(
         summary_terms = {
             lang: " ".join(vocabulary.summary_terms(other) for other in (lang, *foreign)) for lang in library.languages
         }
-        retriever = Retriever(
-            library, summary_terms, parallel=parallel, embedder=semantic.embedder, vector_cache=semantic.cache()
-        )
+        # The indexes are built here, one language at a time, not in forked workers: a worker's copy of
+        # the heap and the pickled index it sends back cost more memory than the whole build (two
+        # workers held ~1.1 GB together at 10,000 articles), and on two cores it was no faster.
+        retriever = Retriever(library, summary_terms, embedder=semantic.embedder, vector_cache=semantic.cache())
         detector = LanguageDetector(
             _language_samples(library),
             default=options.default_language,
@@ -148,6 +150,7 @@ def build_snapshot(
     # The snapshot lives until the next reload: keep the collector from walking its millions of objects
     # again and again (a full collection over 10,000 articles takes about a second, all threads stopped).
     gc.freeze()
+    release_free_memory()  # what the build freed (unpickled transfers, tables of the detector's build)
     authored = content_phrasings(library.articles)
     return Snapshot(library, detector, retriever, time.perf_counter() - started, authored, PhrasingIndex(authored))
 

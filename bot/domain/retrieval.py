@@ -21,11 +21,11 @@ from typing import Literal
 
 import numpy as np
 
-from bot.domain.content import Article, Block, Library, Section, fork_pool, worker_count
+from bot.domain.content import Article, Block, Library, Section
 from bot.domain.search import fusion
 from bot.domain.search.concepts import ConceptTable
 from bot.domain.search.excerpt import choose_excerpt, slice_spans
-from bot.domain.search.lexical import LanguageIndex, LexicalResult, _index_of
+from bot.domain.search.lexical import LanguageIndex, LexicalResult
 from bot.domain.search.romanize import IDENTITY, Transliterator
 from bot.domain.search.semantic import DenseIndex, Embedder, VectorCache, build_units, full_text_slugs
 from bot.domain.search.tuning import TUNING, Tuning
@@ -68,7 +68,6 @@ class Retriever:
         library: Library,
         summary_terms: Mapping[str, str] | None = None,
         *,
-        parallel: bool = False,
         embedder: Embedder | None = None,
         vector_cache: VectorCache | None = None,
         tuning: Tuning = TUNING,
@@ -76,21 +75,10 @@ class Retriever:
         self.library = library
         self.tuning = tuning
         terms = summary_terms or {}
-        languages = library.languages
-        workers = min(worker_count(len(library.articles)), len(languages)) if parallel else 1
-        if workers > 1:  # one language per worker process; the articles stay the library's own objects
-            with fork_pool(workers) as pool:
-                articles = [library.in_language(lang) for lang in languages]
-                built = pool.map(_index_of, articles, languages, [terms.get(lang, "") for lang in languages])
-                self.indexes = {
-                    lang: index.attach(library.in_language(lang), analyzer_for(lang))
-                    for lang, index in zip(languages, built, strict=True)
-                }
-        else:
-            self.indexes = {
-                lang: LanguageIndex(library.in_language(lang), analyzer_for(lang), terms.get(lang, ""), tuning)
-                for lang in languages
-            }
+        self.indexes = {
+            lang: LanguageIndex(library.in_language(lang), analyzer_for(lang), terms.get(lang, ""), tuning)
+            for lang in library.languages
+        }
         # Translations keep names ("State Farm", "PayScale") that one language may translate or
         # transliterate: a question using the name is not off-topic for missing it here.
         # A word two or more translations share ("state", "farm", "oracle", "aa", "isp") is a name.

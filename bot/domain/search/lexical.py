@@ -28,10 +28,11 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.domain.content import Article, Section
+from bot.domain.memory import release_free_memory
 from bot.domain.search.query import QueryWord, analyse
 from bot.domain.search.romanize import MIN_CONTENT_KEY, is_latin_word, skeleton
 from bot.domain.search.tuning import TUNING, Tuning
-from bot.domain.text import Analyzer, analyzer_for, fold, words
+from bot.domain.text import Analyzer, fold, words
 
 TIE_BREAK = 1e-9
 
@@ -119,11 +120,12 @@ class LanguageIndex:
         stem_hashes: array[int] = array("q")
         prefix_hashes: array[int] = array("q")
         token_passages: array[int] = array("i")
+        # Build-time only: kept on the index, 400,000 cached words would outlive the build.
+        token_hashes = lru_cache(maxsize=400_000)(self._hashes_of_token)
         for a, article in enumerate(self.articles):
             first = len(section_article)
             passages = [
-                (s, b, tokens, list(map(self._token_hashes, tokens)))
-                for s, b, tokens in self._article_passages(article)
+                (s, b, tokens, list(map(token_hashes, tokens))) for s, b, tokens in self._article_passages(article)
             ]
             sources = self._summary_sources(article, passages)
             self.summary_credit.update(((a, s, b), source) for (s, b), source in sources.items())
@@ -155,10 +157,12 @@ class LanguageIndex:
         self.article_first_section = np.searchsorted(self.section_article, np.arange(len(self.articles)))
         self.passage_count = len(passage_owner)
         self._build_postings(stem_hashes, prefix_hashes, token_passages)
+        del stem_hashes, prefix_hashes, token_passages, token_hashes
         self.foreign_names: frozenset[str] = frozenset()
         self.article_number = {a.slug: i for i, a in enumerate(self.articles)}
+        # Tuples, not sets: a few dozen keys per article are scanned as fast, in less than half the memory.
         self.topic_keys = [
-            frozenset(analyzer.terms(" ".join((a.title, a.description, *a.keywords, *link_words(a.slug)))))
+            tuple(dict.fromkeys(analyzer.terms(" ".join((a.title, a.description, *a.keywords, *link_words(a.slug))))))
             for a in self.articles
         ]
         # The topic's English name as this language transliterates it ("इनसाइड सेल्स", "инсайд сейлз").
@@ -170,27 +174,13 @@ class LanguageIndex:
         self._vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted({fold(w) for w in self.surface_df}):
             self._vocabulary[(word[:1], len(word))].append(word)
-
-    # -- moving between processes ---------------------------------------------------------------------
-
-    def __getstate__(self) -> dict[str, object]:
-        """Arrays and counts only: the articles and the analyzer are the receiving process's own."""
-        state = dict(self.__dict__)
-        for name in ("articles", "analyzer", "_token_hashes", "_section_words", "closest_keys"):
-            state.pop(name, None)
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-
-    def attach(self, articles: Sequence[Article], analyzer: Analyzer) -> LanguageIndex:
-        self.articles = tuple(articles)
-        self.analyzer = analyzer
-        self._make_caches()
-        return self
+        # The build ran every word of the content through the analyzer's caches; questions need few of
+        # them (pure functions: clearing changes no result).
+        analyzer.stem.cache_clear()
+        analyzer.keys.cache_clear()
+        release_free_memory()  # the build's temporaries, before the next language's build
 
     def _make_caches(self) -> None:
-        self._token_hashes = lru_cache(maxsize=400_000)(self._hashes_of_token)
         self._section_words = lru_cache(maxsize=4096)(self._words_of_section)
         self.closest_keys = lru_cache(maxsize=16_384)(self._closest_keys)
 
@@ -253,10 +243,17 @@ class LanguageIndex:
         length = np.bincount(pids, minlength=self.passage_count).astype(np.float32)
         average = float(length.mean()) if len(length) else 1.0
         k1, b = self.tuning.k1, self.tuning.b
-        norm = k1 * (1 - b + b * length[self._pids] / max(average, 1.0))
-        self._weights = (tf * (k1 + 1) / (tf + norm)).astype(np.float32)  # BM25's saturated term frequency
-        self._terms, term_starts = np.unique(keys, return_index=True)
-        self._offsets = np.append(term_starts, len(keys)).astype(np.int64)
+        # BM25's saturated term frequency is computed when a term is scored, from its postings' counts
+        # (one byte each) and their passages' length norms: a float per posting would cost four.
+        self._passage_norm = (k1 * (1 - b + b * length / max(average, 1.0))).astype(np.float32)
+        self._tf = tf.astype(np.min_scalar_type(int(tf.max()) if len(tf) else 0))
+        # `keys` is sorted already: its runs are the terms (np.unique would sort a copy again).
+        new_term = np.ones(len(keys), dtype=bool)
+        new_term[1:] = keys[1:] != keys[:-1]
+        term_starts = np.flatnonzero(new_term)
+        self._terms = keys[term_starts]
+        # int32 offsets: a language's postings are counted in millions, never billions.
+        self._offsets = np.append(term_starts, len(keys)).astype(np.int32)
         # An unknown word weighs as much as the rarest known one: it may be a synonym the content lacks.
         self.unknown_idf = math.log(1 + (self.passage_count - 0.5) / 1.5)
 
@@ -325,8 +322,15 @@ class LanguageIndex:
         pids = self._pids[start:end]
         if end > start:
             idf = math.log(1 + (self.passage_count - (end - start) + 0.5) / (end - start + 0.5))
-            scores[pids] += np.float32(idf * boost) * self._weights[start:end]
+            scores[pids] += np.float32(idf * boost) * self._saturated(start, end, pids)
         return pids
+
+    def _saturated(self, start: int, end: int, pids: np.ndarray) -> np.ndarray:
+        """BM25's saturated term frequency of postings start:end (float32, as when it was stored)."""
+        k1 = self.tuning.k1
+        tf = self._tf[start:end].astype(np.float32)
+        weights: np.ndarray = tf * (k1 + 1) / (tf + self._passage_norm[pids])
+        return weights
 
     def search(self, question: str, foreign_stopwords: frozenset[str] = frozenset()) -> LexicalResult:
         """The best few sections by BM25, re-ranked by coverage; no decision (that is fusion's)."""
@@ -425,10 +429,6 @@ class LanguageIndex:
             for pid in range(int(self.section_start[sid]), int(self.section_end[sid]))
             if (block := int(self.passage_block[pid])) >= 0 and result.passage_scores[pid] > 0
         }
-
-
-def _index_of(articles: Sequence[Article], lang: str, summary_terms: str) -> LanguageIndex:
-    return LanguageIndex(articles, analyzer_for(lang), summary_terms)
 
 
 def pair_hashes(left: np.ndarray, right: np.ndarray) -> np.ndarray:

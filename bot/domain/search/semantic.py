@@ -24,13 +24,14 @@ import time
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
 
 from bot.domain.content import Article, Library
+from bot.domain.memory import release_free_memory
 from bot.domain.search.concepts import ConceptTable
 from bot.domain.text import sentence_bounds
 
@@ -224,6 +225,19 @@ def unit_key(model_id: str, text: str) -> bytes:
 
 # --- the cache on disk --------------------------------------------------------------------------------
 
+CACHE_READ_ROWS = 4096  # rows read from the cache file at a time (6 MB of 384-dimension vectors)
+
+
+@dataclass(frozen=True)
+class CachedVectors:
+    """What the cache holds for one content: a vector per wanted key (zeros where `found` is False), and
+    other content's vectors kept for the next write."""
+
+    vectors: np.ndarray
+    found: np.ndarray
+    kept_keys: Sequence[bytes] = ()
+    kept: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+
 
 class VectorCache:
     """Unit vectors in one file per model under DATA_DIR/vectors, checked before use (CRC of the data,
@@ -234,28 +248,77 @@ class VectorCache:
         safe = "".join(ch if ch.isalnum() or ch in "-._" else "_" for ch in model_id)
         self.path = directory / f"{safe}.npz" if directory else None
 
-    def load(self) -> dict[bytes, np.ndarray]:
+    def load(self, wanted: Sequence[bytes], others: int = 0) -> CachedVectors | None:
+        """The cached vector of each `wanted` key, and up to `others` vectors of other keys (to keep when
+        the cache is written again). Read in slices of rows, never the whole file at once: 90,000 small
+        arrays in a dict, or the file's matrix beside the index's, would double the memory a large library
+        needs. None when there is no usable cache."""
         if self.path is None or not self.path.exists():
-            return {}
+            return None
         try:
             with np.load(self.path, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
-                keys, vectors = data["keys"], data["vectors"]
-            if meta.get("model") != self.model_id or len(keys) != len(vectors) or keys.shape[1:] != (16,):
-                raise ValueError("made by another model or cut short")
-            if vectors.dtype != np.float32 or zlib.crc32(vectors.tobytes()) != meta.get("crc32"):
-                raise ValueError("its checksum does not match")
+                keys = data["keys"]
+                if meta.get("model") != self.model_id or keys.ndim != 2 or keys.shape[1:] != (16,):
+                    raise ValueError("made by another model or cut short")
+                with data.zip.open("vectors.npy") as member:
+                    return self._read(member, meta, keys, wanted, others)
         except Exception as exc:  # a damaged or stale cache costs a rebuild, nothing more
             log.warning("vector cache %s is unusable (%s); embedding again", self.path, exc)
-            return {}
-        return {bytes(k): v for k, v in zip(keys, vectors, strict=True)}
+            return None
+
+    @staticmethod
+    def _read(
+        member: IO[bytes], meta: dict[str, object], keys: np.ndarray, wanted: Sequence[bytes], others: int
+    ) -> CachedVectors:
+        version = np.lib.format.read_magic(member)
+        header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = header(member)
+        if len(shape) != 2 or shape[0] != len(keys) or fortran_order:
+            raise ValueError("made by another model or cut short")
+        if dtype != np.float32:
+            raise ValueError("its checksum does not match")
+        # A key stored twice counts with its last vector, in the place of its first (as a dict would).
+        row_of: dict[bytes, int] = {}
+        blob = keys.tobytes()
+        for row in range(len(keys)):
+            row_of[blob[16 * row : 16 * row + 16]] = row
+        source = np.array([row_of.get(key, -1) for key in wanted], dtype=np.int64)
+        kept_keys: list[bytes] = []
+        if others:
+            wanted_set = set(wanted)
+            kept_keys = [key for key in row_of if key not in wanted_set][:others]
+        kept_source = np.array([row_of[key] for key in kept_keys], dtype=np.int64)
+        del row_of
+        dimension = int(shape[1])
+        vectors = np.zeros((len(wanted), dimension), dtype=np.float32)
+        kept = np.zeros((len(kept_keys), dimension), dtype=np.float32)
+        # Each target's rows sorted by their row in the file: a slice of the file fills a range of them.
+        targets = []
+        for matrix, rows_of in ((vectors, source), (kept, kept_source)):
+            order = np.argsort(rows_of, kind="stable")
+            targets.append((matrix, order, rows_of[order]))
+        crc = 0
+        for first in range(0, len(keys), CACHE_READ_ROWS):
+            count = min(CACHE_READ_ROWS, len(keys) - first)
+            data = member.read(count * dimension * 4)
+            if len(data) != count * dimension * 4:
+                raise ValueError("made by another model or cut short")
+            crc = zlib.crc32(data, crc)
+            rows = np.frombuffer(data, dtype=np.float32).reshape(count, dimension)
+            for matrix, order, in_file in targets:
+                lo, hi = np.searchsorted(in_file, [first, first + count])
+                matrix[order[lo:hi]] = rows[in_file[lo:hi] - first]
+        if crc != meta.get("crc32"):
+            raise ValueError("its checksum does not match")
+        return CachedVectors(vectors, source >= 0, kept_keys, kept)
 
     def save(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         if self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            meta = json.dumps({"model": self.model_id, "crc32": zlib.crc32(vectors.tobytes()), "count": len(keys)})
+            meta = json.dumps({"model": self.model_id, "crc32": zlib.crc32(vectors.data), "count": len(keys)})
             temporary = self.path.with_suffix(f".{os.getpid()}.tmp.npz")
             key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
             np.savez(temporary, keys=key_array, vectors=vectors, meta=np.array(meta))
@@ -298,26 +361,22 @@ class DenseIndex:
         """Embed what the cache lacks, then publish the matrix; False when cancelled (a newer reload)."""
         started = time.perf_counter()
         keys = [unit_key(self.embedder.model_id, text) for text in self.units.texts]
-        cached = self.cache.load()
-        matrix = np.zeros((len(keys), _dimension(cached, self.embedder)), dtype=np.float32)
-        missing = []
-        for i, key in enumerate(keys):
-            vector = cached.get(key)
-            if vector is None:
-                missing.append(i)
-            else:
-                matrix[i] = vector
-        wanted = set(keys)
-        # Vectors of other content (a test's, a benchmark's, last week's articles) stay, up to as many as
-        # this content has or OTHERS_KEPT: one cache serves several directories without growing unbounded.
-        kept = [(key, vector) for key, vector in cached.items() if key not in wanted][: max(len(keys), OTHERS_KEPT)]
-        del cached
+        cached = self.cache.load(keys)
+        if cached is not None and not cached.found.all():
+            # The cache will be written again: vectors of other content (a test's, a benchmark's, last
+            # week's articles) stay, up to as many as this content has or OTHERS_KEPT, so that one cache
+            # serves several directories without growing unbounded.
+            cached = self.cache.load(keys, others=max(len(keys), OTHERS_KEPT))
+        if cached is None:  # nothing usable cached: every unit is embedded
+            dimension = len(self.embedder.query("dimension"))
+            cached = CachedVectors(np.zeros((len(keys), dimension), dtype=np.float32), np.zeros(len(keys), dtype=bool))
+        matrix = cached.vectors
+        missing = np.flatnonzero(~cached.found).tolist()
         done = len(keys) - len(missing)
         self.progress = Progress(done, len(keys))
         self.embedded = len(missing)
-        others = np.array([vector for _, vector in kept], dtype=np.float32).reshape(len(kept), matrix.shape[1])
-        other_keys = [key for key, _ in kept]
-        del kept
+        others = cached.kept.reshape(len(cached.kept_keys), matrix.shape[1])
+        other_keys = cached.kept_keys
 
         def save(through: int) -> None:
             """The vectors embedded so far (and the cached ones), so a restart resumes rather than restarts."""
@@ -343,6 +402,7 @@ class DenseIndex:
             save(len(missing))
             log.info("embedded %d of %d units in %.1f s", len(missing), len(keys), time.perf_counter() - started)
         self.vectors = matrix  # one assignment: readers see no vectors or all of them
+        release_free_memory()  # the key table and the slices read, ~30 MB at 10,000 articles
         return True
 
     def concept_scores(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -353,9 +413,3 @@ class DenseIndex:
             return sims, np.zeros(0, dtype=np.float32)
         best: np.ndarray = np.maximum.reduceat(sims, self.units.concept_starts)
         return sims, best
-
-
-def _dimension(cached: dict[bytes, np.ndarray], embedder: Embedder) -> int:
-    for vector in cached.values():
-        return len(vector)
-    return len(embedder.query("dimension"))
