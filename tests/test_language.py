@@ -8,6 +8,7 @@ from conftest import DEV_TSV, LANGUAGES
 from bot.domain.engine import AnswerEngine, _language_samples
 from bot.domain.evaluation import Case, read_cases
 from bot.domain.language import LanguageDetector, dominant_script, parse_aliases
+from bot.domain.search.romanize import Transliterator, skeleton
 
 CASES = read_cases(DEV_TSV)
 MALAY = [
@@ -255,3 +256,18 @@ def test_slug_words_in_a_content_language_vote_for_no_foreign_language() -> None
     }
     detector = LanguageDetector(samples, foreign=["en"], terms=["jualan", "dalaman"], neutral=["jualan", "dalaman"])
     assert detector._terms_language is None  # too few words to tell, and not English
+
+
+def test_skeletons_meet_across_scripts() -> None:
+    assert skeleton("внутренние") == skeleton("vnutrennie")
+    assert skeleton("मतलब") == skeleton("matlab")
+    assert skeleton("مبيعات") == skeleton("mabi3at")
+
+
+def test_transliteration_picks_the_spelling_closest_to_what_was_typed() -> None:
+    # A large library holds several words per skeleton; the most frequent is not always the one meant.
+    vocabulary = {"एसोलाश": 40, "सेल्स": 3, "इनसाइड": 3}
+    transliterator = Transliterator(vocabulary, ["का", "क्या", "है"], "hi")
+    assert transliterator.transliterate("inside sales ka matlab kya hai").split()[:3] == ["इनसाइड", "सेल्स", "का"]
+    arabic = Transliterator({"الدخل": 90, "الداخلية": 4, "المبيعات": 4}, ["ما", "هي"], "ar")
+    assert arabic.transliterate("al mabi3at al dakhiliya").split() == ["المبيعات", "الداخلية"]

@@ -151,7 +151,9 @@ class Retriever:
             return self._lexical_answer(lexical, lang, limit)
         # The model reads a script better than chat's Latin spelling of it: a transliteration, when made.
         sims, cosines = dense.concept_scores(dense.embedder.query(lexical_text or question))
-        ranked = fusion.fuse(evidence, cosines, self.concepts.reach, self.tuning)
+        # Only what the answer language has: an Arabic question is not answered from an article that exists in
+        # Hindi alone (in the seeds every article is in every language; a growing library's are not).
+        ranked = fusion.fuse(evidence, cosines, self.concepts.reach, self.tuning, self.concepts.in_language(lang))
         if not ranked:
             return NOTHING
         best = ranked[0]

@@ -39,7 +39,19 @@ class ConceptTable:
         for article in library.articles:
             for section in article.sections:
                 counts[(article.slug, section.index)] += 1
+        self._in_language: dict[str, np.ndarray] = {}
         self.reach = np.array([counts[(c.slug, c.index)] / languages for c in self.concepts], dtype=np.float32)
+
+    def in_language(self, lang: str) -> np.ndarray:
+        """A mask of the concepts `lang`'s articles have (built on first use, one per language)."""
+        mask = self._in_language.get(lang)
+        if mask is None:
+            mask = np.zeros(len(self.concepts), dtype=bool)
+            for article in self.library.in_language(lang):
+                for section in article.sections:
+                    mask[self._ids[(article.slug, section.index)]] = True
+            self._in_language[lang] = mask
+        return mask
 
     def __len__(self) -> int:
         return len(self.concepts)

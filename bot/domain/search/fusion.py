@@ -53,17 +53,21 @@ def fuse(
     concept_cosines: np.ndarray | None,
     reach: np.ndarray | None = None,
     tuning: Tuning = TUNING,
+    allowed: np.ndarray | None = None,
 ) -> list[Evidence]:
-    """Every candidate concept (the lexical ones and the dense ranking's best), best first.
+    """Every candidate concept (the lexical ones and the dense ranking's best), best first; only the
+    `allowed` ones (a mask per concept) when given: those the answer language has.
 
     `reach` (per concept, 0..1: the share of the library's languages it is published in) is a prior
     that orders near-ties: "key points?" names no article, and every article has key points; the one
     translated into every language is the library's main one. It orders, it never decides: an answer
     still needs its own evidence. Exact ties go to the lower concept number, the library's order."""
-    candidates: set[int] = set(lexical)
+    candidates: set[int] = set(lexical) if allowed is None else {c for c in lexical if allowed[c]}
     if concept_cosines is not None and len(concept_cosines):
-        count = min(tuning.dense_candidates, len(concept_cosines))
-        candidates.update(int(c) for c in np.argpartition(-concept_cosines, count - 1)[:count])
+        eligible = concept_cosines if allowed is None else np.where(allowed, concept_cosines, -np.inf)
+        count = min(tuning.dense_candidates, int(np.count_nonzero(np.isfinite(eligible))))
+        if count:
+            candidates.update(int(c) for c in np.argpartition(-eligible, count - 1)[:count])
     ranked = []
     for concept in candidates:
         cosine = float(concept_cosines[concept]) if concept_cosines is not None else None

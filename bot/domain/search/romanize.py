@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import regex
 from anyascii import anyascii
+from rapidfuzz import fuzz
 
 from bot.domain.text import ARABIC_PROCLITICS, words
 
@@ -61,15 +62,17 @@ class Transliterator:
 
     def __init__(self, vocabulary: Mapping[str, int], function_words: Iterable[str], lang: str = "") -> None:
         self._articles = TYPED_ARTICLES.get(lang, ())
-        by_skeleton: dict[str, tuple[int, str]] = {}
+        by_skeleton: dict[str, list[tuple[int, str, str]]] = {}
         for word, count in vocabulary.items():
             if is_latin_word(word):
                 continue  # names and English terms the content uses: nothing to transliterate to
             for form in {word, *(word[len(p) :] for p in ARABIC_PROCLITICS if self._articles and word.startswith(p))}:
                 key = skeleton(form)
-                if len(key) >= MIN_CONTENT_KEY and (count, word) > by_skeleton.get(key, (0, "")):
-                    by_skeleton[key] = (count, word)
-        self._content = {key: word for key, (_, word) in by_skeleton.items()}
+                if len(key) >= MIN_CONTENT_KEY:
+                    by_skeleton.setdefault(key, []).append((count, word, _letters_typed(form)))
+        # A large library has many words per skeleton ("sls": सेल्स, and made-up ones): the most frequent
+        # few are kept, and the one spelt most like what was typed wins among them.
+        self._content = {key: sorted(found, reverse=True)[:SPELLINGS_KEPT] for key, found in by_skeleton.items()}
         self._function = {typed(word): word for word in sorted(function_words)}
         # By consonants too: a script without short vowels is typed with any vowels ("ma" for "ما"),
         # and long function words are typed as said ("matlab" for "मतलब", which anyascii spells "mtlb").
@@ -89,10 +92,28 @@ class Transliterator:
             elif token in self._function:
                 out.append(self._function[token])
             elif (key := skeleton(token)) in self._content:
-                out.append(self._content[key])
+                out.append(self._closest(token, self._content[key]))
             else:
                 out.append(self._function.get("~" + key, token))
         return " ".join(out)
+
+    @staticmethod
+    def _closest(token: str, spellings: list[tuple[int, str, str]]) -> str:
+        """The content word typed most like `token` (ties: the more frequent, listed first). Arabic words
+        are compared without their article, as the article is typed apart ("al mabi3at")."""
+        if len(spellings) == 1:
+            return spellings[0][1]
+        typed_token = _letters_typed(token.translate(_CHAT_DIGITS))
+        scores = [fuzz.ratio(typed_token, typed_form) for _, _, typed_form in spellings]
+        return spellings[scores.index(max(scores))][1]
+
+
+SPELLINGS_KEPT = 8  # per skeleton: the most frequent words are the likely ones; more is noise
+_NOT_LETTER = regex.compile(r"[^a-z]")
+
+
+def _letters_typed(word: str) -> str:
+    return str(_NOT_LETTER.sub("", typed(word)))
 
 
 # How chat spells the definite article that the script writes as part of the word.
