@@ -179,6 +179,15 @@ def test_an_english_question_is_read_in_every_translation(hybrid: AnswerEngine) 
     assert answer.language == hybrid.snapshot.detector.default_content
 
 
+def test_only_concepts_the_answer_language_has_compete() -> None:
+    # Concept 1 is closest by meaning but exists only in another language: an Arabic asker gets concept 0.
+    cosines = np.array([0.86, 0.92, 0.70], dtype=np.float32)
+    allowed = np.array([True, False, True])
+    ranked = fusion.fuse({1: 0.9}, cosines, allowed=allowed)
+    assert [e.concept for e in ranked] == [0, 2]
+    assert fusion.fuse({}, cosines, allowed=np.zeros(3, dtype=bool)) == []
+
+
 def test_english_off_topic_is_declined_in_english(hybrid: AnswerEngine) -> None:
     answer = hybrid.answer("best pizza in New York")
     assert not answer.answered

@@ -32,26 +32,21 @@ class ConceptTable:
         for number, article in enumerate(library.articles):
             first.setdefault(article.slug, number)
         self.article_order = tuple(first[c.slug] for c in self.concepts)
-        # The share of the library's languages a concept is published in: the library's own measure of
-        # which articles matter most (an article worth translating into every language is a main one).
-        languages = max(len(library.languages), 1)
-        counts = {(slug, index): 0 for slug, index in keys}
-        for article in library.articles:
-            for section in article.sections:
-                counts[(article.slug, section.index)] += 1
+        # Which concepts each language has, and the share of the library's languages each concept is
+        # published in: the library's own measure of which articles matter most (an article worth
+        # translating into every language is a main one).
         self._in_language: dict[str, np.ndarray] = {}
-        self.reach = np.array([counts[(c.slug, c.index)] / languages for c in self.concepts], dtype=np.float32)
+        for lang in library.languages:
+            mask = np.zeros(len(self.concepts), dtype=bool)
+            mask[[self._ids[(a.slug, s.index)] for a in library.in_language(lang) for s in a.sections]] = True
+            self._in_language[lang] = mask
+        shares = [mask.astype(np.float32) for mask in self._in_language.values()]
+        self.reach = np.mean(shares, axis=0) if shares else np.zeros(len(self.concepts), dtype=np.float32)
 
     def in_language(self, lang: str) -> np.ndarray:
-        """A mask of the concepts `lang`'s articles have (built on first use, one per language)."""
-        mask = self._in_language.get(lang)
-        if mask is None:
-            mask = np.zeros(len(self.concepts), dtype=bool)
-            for article in self.library.in_language(lang):
-                for section in article.sections:
-                    mask[self._ids[(article.slug, section.index)]] = True
-            self._in_language[lang] = mask
-        return mask
+        """A mask of the concepts `lang`'s articles have (none for a language the library lacks)."""
+        found = self._in_language.get(lang)
+        return found if found is not None else np.zeros(len(self.concepts), dtype=bool)
 
     def __len__(self) -> int:
         return len(self.concepts)
