@@ -271,3 +271,9 @@ def test_transliteration_picks_the_spelling_closest_to_what_was_typed() -> None:
     assert transliterator.transliterate("inside sales ka matlab kya hai").split()[:3] == ["इनसाइड", "सेल्स", "का"]
     arabic = Transliterator({"الدخل": 90, "الداخلية": 4, "المبيعات": 4}, ["ما", "هي"], "ar")
     assert arabic.transliterate("al mabi3at al dakhiliya").split() == ["المبيعات", "الداخلية"]
+
+
+def test_two_function_words_typed_in_latin_letters_name_their_language(detector: LanguageDetector) -> None:
+    # "что такое" typed: short Arabic function words' skeletons take a share of each word's vote.
+    detection = detector.detect("chto takoe telemarketing")
+    assert (detection.lang, detection.method) == ("ru", "romanized")

@@ -272,11 +272,13 @@ class LanguageDetector:
         their skeletons), in proportion to how sure each claim is. A clear winner settles it; otherwise
         langdetect, restricted to the languages that could be meant, has a say."""
         votes: dict[str, float] = {}
+        sure: Counter[str] = Counter()  # words each language claims as written or by a long skeleton
         tokens = set(words(text))
         for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
             claims |= {lang: weight for lang in self._romanizable if (weight := self._romanized_claim(token, lang))}
+            sure.update(lang for lang, weight in claims.items() if weight >= 1.0)
             total = max(sum(claims.values()), 1.0)  # a lone weak claim is half a vote, not a whole one
             for lang, weight in claims.items():
                 votes[lang] = votes.get(lang, 0.0) + weight / total
@@ -292,7 +294,10 @@ class LanguageDetector:
             return Detection(winner, "words")
         if winner in self.foreign and count - second >= 1 and (count >= FOREIGN_MIN_VOTES or winner in said):
             return Detection(self._answer_language(hints), "foreign", winner)
-        if winner in self._romanizable and count >= ROMANIZED_MIN_VOTES and count >= 2 * second:
+        # Two words it claims surely ("chto takoe") are enough even when short Arabic function words'
+        # skeletons take a share of each.
+        enough = count >= ROMANIZED_MIN_VOTES or sure[winner] >= 2
+        if winner in self._romanizable and enough and count >= 2 * second:
             return Detection(winner, "romanized", winner)
         guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
         if guess in self.foreign:
