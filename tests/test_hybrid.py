@@ -160,11 +160,11 @@ def test_the_concept_in_every_language_wins_a_near_tie_but_decides_nothing() -> 
     lexical = {0: 0.5, 1: 0.5}
     cosines = np.array([0.850, 0.855], dtype=np.float32)
     reach = np.array([1.0, 0.2], dtype=np.float32)
-    ranked = fusion.fuse(lexical, cosines, reach)
+    ranked = fusion.fuse(lexical, cosines, reach=reach)
     assert [e.concept for e in ranked] == [0, 1]
     assert ranked[0].score == pytest.approx(0.5 + fusion.dense_share(0.850))
     assert [e.concept for e in fusion.fuse(lexical, cosines)] == [1, 0]  # without the prior: the cosine
-    clear = fusion.fuse({0: 0.1, 1: 0.9}, cosines, reach)
+    clear = fusion.fuse({0: 0.1, 1: 0.9}, cosines, reach=reach)
     assert clear[0].concept == 1  # a prior orders near-ties only
 
 

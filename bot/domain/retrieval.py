@@ -136,14 +136,11 @@ class Retriever:
         "leadów", Arabic translates it). Its meaning is matched in every language."""
         if lang not in self.indexes:
             return NOTHING
-        text = lexical_text or question
-        if question_lang in self.indexes or question_lang is None:
-            lexical_lang = question_lang or lang
-            lexical = self.indexes[lexical_lang].search(text, foreign_stopwords)
-            evidence = fusion.lexical_evidence(lexical, self._concept_of[lexical_lang], self.tuning)
+        if question_lang in self.indexes or not question_lang:
+            readings: tuple[str, ...] = (question_lang or lang,)
         else:
-            lexical, evidence = self._read_everywhere(text, lang, foreign_stopwords)
-            lexical_lang = lexical.index.analyzer.lang
+            readings = (lang, *(other for other in self.indexes if other != lang))
+        lexical_lang, lexical, evidence = self._read(lexical_text or question, readings, foreign_stopwords)
         dense = self.dense if self.dense is not None and self.dense.ready else None
         if dense is None or (
             lexical_lang == question_lang and fusion.lexically_decided(lexical, evidence, self.tuning)
@@ -153,7 +150,9 @@ class Retriever:
         sims, cosines = dense.concept_scores(dense.embedder.query(lexical_text or question))
         # Only what the answer language has: an Arabic question is not answered from an article that exists in
         # Hindi alone (in the seeds every article is in every language; a growing library's are not).
-        ranked = fusion.fuse(evidence, cosines, self.concepts.reach, self.tuning, self.concepts.in_language(lang))
+        ranked = fusion.fuse(
+            evidence, cosines, self.tuning, reach=self.concepts.reach, allowed=self.concepts.in_language(lang)
+        )
         if not ranked:
             return NOTHING
         best = ranked[0]
@@ -164,23 +163,23 @@ class Retriever:
         doubtful = answered and best.score < self.tuning.answer_at + self.tuning.low_confidence_margin
         return SearchResult(answered, found[0], alternatives, excerpt, "hybrid", doubtful)
 
-    def _read_everywhere(
-        self, text: str, lang: str, foreign_stopwords: frozenset[str]
-    ) -> tuple[LexicalResult, dict[int, float]]:
-        """The question read in every language: the reading with the strongest evidence (the answer
-        language's on a tie), and every reading's evidence pooled per concept (the best)."""
+    def _read(
+        self, text: str, readings: Sequence[str], foreign_stopwords: frozenset[str]
+    ) -> tuple[str, LexicalResult, dict[int, float]]:
+        """The question read in each of `readings`' languages: the reading with the strongest evidence
+        (the first on a tie), and every reading's evidence pooled per concept (the best)."""
         pooled: dict[int, float] = {}
-        best: tuple[float, LexicalResult] | None = None
-        for reading in (lang, *(other for other in self.indexes if other != lang)):
+        best: tuple[float, str, LexicalResult] | None = None
+        for reading in readings:
             result = self.indexes[reading].search(text, foreign_stopwords)
             evidence = fusion.lexical_evidence(result, self._concept_of[reading], self.tuning)
             for concept, value in evidence.items():
                 pooled[concept] = max(pooled.get(concept, 0.0), value)
             strongest = max(evidence.values(), default=0.0)
             if best is None or strongest > best[0]:
-                best = (strongest, result)
-        assert best is not None  # `lang` is one of the indexes
-        return best[1], pooled
+                best = (strongest, reading, result)
+        assert best is not None  # `readings` is never empty
+        return best[1], best[2], pooled
 
     def _lexical_answer(self, lexical: LexicalResult, lang: str, limit: int) -> SearchResult:
         best = lexical.best

@@ -51,8 +51,9 @@ def dense_share(cosine: float, tuning: Tuning = TUNING) -> float:
 def fuse(
     lexical: Mapping[int, float],
     concept_cosines: np.ndarray | None,
-    reach: np.ndarray | None = None,
     tuning: Tuning = TUNING,
+    *,
+    reach: np.ndarray | None = None,
     allowed: np.ndarray | None = None,
 ) -> list[Evidence]:
     """Every candidate concept (the lexical ones and the dense ranking's best), best first; only the
