@@ -7,7 +7,7 @@ from conftest import DEV_TSV, LANGUAGES
 
 from bot.domain.engine import AnswerEngine, _language_samples
 from bot.domain.evaluation import Case, read_cases
-from bot.domain.language import LanguageDetector, dominant_script, parse_aliases
+from bot.domain.language import LanguageDetector, dominant_script, is_arabic_chat_word, parse_aliases
 from bot.domain.search.romanize import Transliterator, skeleton
 
 CASES = read_cases(DEV_TSV)
@@ -277,3 +277,35 @@ def test_two_function_words_typed_in_latin_letters_name_their_language(detector:
     # "что такое" typed: short Arabic function words' skeletons take a share of each word's vote.
     detection = detector.detect("chto takoe telemarketing")
     assert (detection.lang, detection.method) == ("ru", "romanized")
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        # Hindi function words each also meet a short Arabic skeleton, weakly: sure words still decide.
+        ("telemarketing aur inside sales same hai kya", "hi"),
+        ("top 10% inside sales walo ko max kitna milta hai", "hi"),
+        # The Arabic chat alphabet's digits inside words ("ya3ni", "sht8l") are surely Arabic.
+        ("shu ya3ni inside sales", "ar"),
+        ("el inside sales rep byesafer wala bysht8l mn el maktab bas?", "ar"),
+    ],
+)
+def test_words_claimed_surely_outweigh_weak_claims(detector: LanguageDetector, question: str, lang: str) -> None:
+    detection = detector.detect(question)
+    assert (detection.lang, detection.method) == (lang, "romanized")
+
+
+@pytest.mark.parametrize(
+    ("word", "arabic"),
+    [
+        ("ya3ni", True),
+        ("bysht8l", True),
+        ("3ala", True),
+        ("b2b", False),
+        ("mp3", False),
+        ("win7", False),
+        ("4g", False),
+    ],
+)
+def test_the_arabic_chat_alphabet_is_told_from_names_and_codes(word: str, arabic: bool) -> None:
+    assert is_arabic_chat_word(word) is arabic

@@ -305,3 +305,23 @@ def test_pinned_language_declines_in_that_language(engine: AnswerEngine) -> None
     assert not answer.answered
     assert answer.language == "ar"
     assert all(ref.article.lang == "ar" for ref in answer.suggestions)
+
+
+def test_topic_words_choose_the_article_not_its_section(engine: AnswerEngine) -> None:
+    # "Benefits" (فوائد) is a word the article lacks; "inside sales" names the article. In a large library
+    # the topic words are rare and their BM25 would pick whichever section repeats the title most: the
+    # article's sections must tie on them, leaving the choice to the rest of the evidence.
+    index = engine.snapshot.retriever.indexes["ar"]
+    topic_only = index.search("فوائد المبيعات الداخلية")
+    assert len({(round(m.score, 6), round(m.coverage, 6)) for m in topic_only.ranked}) == 1
+    with_a_fact = index.search("راتب المبيعات الداخلية")  # "salary": only the advantages section says it
+    assert with_a_fact.ranked[0].section.index == 2
+    assert with_a_fact.ranked[0].score > with_a_fact.ranked[1].score
+
+
+def test_function_words_typed_without_diacritics_are_function_words(engine: AnswerEngine) -> None:
+    index = engine.snapshot.retriever.indexes["pl"]
+    surfaces = [w.surface for w in index.query_words("skad sie wzial termin sprzedaz wewnetrzna")]
+    assert "sie" not in surfaces
+    assert "skad" not in surfaces
+    assert "termin" in surfaces

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import regex
 from langdetect import DetectorFactory
 from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
@@ -60,6 +61,14 @@ TERMS_NEED_VOTES = 0.5  # its own words first: a function word shared by at most
 TERMS_TO_DETECT = 5  # fewer slug words than this do not tell a language
 TERMS_LANGDETECT_MIN = 0.5  # a list of words, not a sentence: langdetect is less sure of it
 VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: compare function words by skeleton
+# The Arabic chat alphabet writes letters Latin lacks as digits inside or at the start of words ("ya3ni",
+# "bysht8l", "3ala"); no other language's chat does. Names and codes ("B2B", "MP3", "win7", "4G") have the
+# digit at the end, a digit the alphabet does not use, or fewer letters.
+_CHAT_DIGITS_WORD = regex.compile(r"[a-z][235789]+[a-z]|^[235789][a-z]{2}")
+
+
+def is_arabic_chat_word(token: str) -> bool:
+    return sum(ch.isalpha() for ch in token) >= 3 and bool(_CHAT_DIGITS_WORD.search(token))
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,12 @@ class LanguageDetector:
         enough = count >= ROMANIZED_MIN_VOTES or sure[winner] >= 2
         if winner in self._romanizable and enough and count >= 2 * second:
             return Detection(winner, "romanized", winner)
+        # Weak claims (three consonants, a function word's skeleton) spread thin over every short word and
+        # dilute the count; words claimed surely do not: "aur", "hai" and "kya" are Hindi.
+        surest = [*sure.most_common(2), ("", 0), ("", 0)]
+        (sure_winner, sure_count), (_, sure_second) = surest[0], surest[1]
+        if sure_winner in self._romanizable and sure_count >= 2 and sure_count >= 2 * sure_second:
+            return Detection(sure_winner, "romanized", sure_winner)
         guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
         if guess in self.foreign:
             return Detection(self._answer_language(hints), "foreign", guess)
@@ -321,6 +336,8 @@ class LanguageDetector:
     def _romanized_claim(self, token: str, lang: str) -> float:
         """How surely a Latin-letter word is `lang` typed in Latin letters (0: not at all)."""
         if token in self._romanized_function[lang]:
+            return 1.0
+        if self._script[lang] == "ARABIC" and is_arabic_chat_word(token):
             return 1.0
         key = skeleton(token)
         if len(key) >= MIN_CONTENT_KEY and key in self._romanized_content[lang]:

@@ -98,6 +98,15 @@ class Analyzer:
         return ("w:" + stem, "p:" + stem[:length])
 
     @cached_property
+    def folded_stopwords(self) -> frozenset[str]:
+        """The function words as chat types them, without diacritics ("sie" for "się", "ze" for "że")."""
+        return frozenset(fold(w) for w in self.stopwords)
+
+    @cached_property
+    def folded_question_words(self) -> frozenset[str]:
+        return frozenset(fold(w) for w in self.question_words)
+
+    @cached_property
     def stopword_keys(self) -> frozenset[str]:
         """Stems of the function words: a word with one's stem ("أغير" -> "غير") says as little."""
         return frozenset(self.keys(w)[0] for w in self.stopwords)

@@ -35,6 +35,7 @@ from bot.domain.search.tuning import TUNING, Tuning
 from bot.domain.text import Analyzer, fold, words
 
 TIE_BREAK = 1e-9
+_NONE = np.zeros(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,12 @@ class LanguageIndex:
         self.topic_skeletons = [
             frozenset(k for w in link_words(a.slug) if len(k := skeleton(w)) >= MIN_CONTENT_KEY) for a in self.articles
         ]
+        # topic key or skeleton -> the articles it names, to find a question's topic words fast
+        named: dict[str, list[int]] = defaultdict(list)
+        for a, (keys, skeletons) in enumerate(zip(self.topic_keys, self.topic_skeletons, strict=True)):
+            for key in (*keys, *skeletons):
+                named[key].append(a)
+        self._articles_named = {key: np.array(found, dtype=np.int32) for key, found in named.items()}
         # Misspelt words are looked up among words of about their length that start alike (sorted, so
         # that ties resolve the same way in every process).
         self._vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -302,20 +309,33 @@ class LanguageIndex:
             return None
         return self.analyzer.keys(found[0])
 
-    def _score_passages(self, query: Sequence[QueryWord]) -> tuple[np.ndarray, np.ndarray]:
-        """BM25 per passage, and each passage's coverage (IDF of the question words it contains)."""
+    def _score_passages(
+        self, query: Sequence[QueryWord], named: Sequence[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """BM25 per passage, each passage's coverage (IDF of the question words it contains), and the
+        BM25 of the words that name articles' topics (`named[i]`: the articles word i names), kept apart
+        and left out of the first."""
         tuning = self.tuning
         scores = np.zeros(self.passage_count, dtype=np.float32)
         cover = np.zeros(self.passage_count, dtype=np.float32)
-        for word in query:
+        topical: list[tuple[np.ndarray, np.ndarray]] = []
+        for word, articles in zip(query, named, strict=True):
+            target = np.zeros(self.passage_count, dtype=np.float32) if len(articles) else scores
             for i, key in enumerate(word.keys):
                 share = 1.0 if i == 0 else tuning.prefix_weight
-                pids = self._add(scores, key, share * word.factor)
+                pids = self._add(target, key, share * word.factor)
                 cover[pids] += word.weight * share
-        for left, right in itertools.pairwise(query):  # neighbours in the question, neighbours in the text
+            if len(articles):
+                topical.append((articles, target * self.passage_weight))
+        for (left, right), (a, b) in zip(itertools.pairwise(query), itertools.pairwise(named), strict=True):
+            # neighbours in the question, neighbours in the text
             pair = int(pair_hashes(np.array([hash(left.keys[0])]), np.array([hash(right.keys[0])]))[0])
-            self._add(scores, pair, tuning.pair_weight * min(left.factor, right.factor))
-        return scores * self.passage_weight, cover
+            both = np.intersect1d(a, b)
+            target = np.zeros(self.passage_count, dtype=np.float32) if len(both) else scores
+            self._add(target, pair, tuning.pair_weight * min(left.factor, right.factor))
+            if len(both):
+                topical.append((both, target * self.passage_weight))
+        return scores * self.passage_weight, cover, topical
 
     def _add(self, scores: np.ndarray, key: str | int, boost: float) -> np.ndarray:
         start, end = self._posting(key)
@@ -324,6 +344,37 @@ class LanguageIndex:
             idf = math.log(1 + (self.passage_count - (end - start) + 0.5) / (end - start + 0.5))
             scores[pids] += np.float32(idf * boost) * self._saturated(start, end, pids)
         return pids
+
+    def _articles_naming(self, word: QueryWord) -> np.ndarray:
+        """The articles whose topic (title, description, keywords, slug) the word names."""
+        if word.factor != 1.0:
+            return _NONE
+        found = [self._articles_named[k] for k in word.keys if k in self._articles_named]
+        if not is_latin_word(word.surface) and (k := skeleton(word.surface)) in self._articles_named:
+            found.append(self._articles_named[k])
+        return np.unique(np.concatenate(found)) if found else _NONE
+
+    def _section_scores(self, passage_scores: np.ndarray) -> np.ndarray:
+        """A section is its best passage plus a share of the rest (highlights credited to their source)."""
+        hit = np.flatnonzero(passage_scores)
+        credit = self.passage_credit[hit]
+        section_sum = np.bincount(credit, weights=passage_scores[hit], minlength=len(self.section_article))
+        section_best = np.zeros(len(self.section_article), dtype=np.float64)
+        np.maximum.at(section_best, credit, passage_scores[hit])
+        scores: np.ndarray = section_best + self.tuning.other_passages_share * (section_sum - section_best)
+        return scores
+
+    def _add_topic(self, section_scores: np.ndarray, topical: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """An article's topic words say which article, not which of its sections: within the article,
+        every section gets their score in its best section. In a large library they are rare, so their
+        BM25 would otherwise choose among the article's sections by how often each repeats the title."""
+        for articles, passage_scores in topical:
+            per_section = self._section_scores(passage_scores)
+            for a in articles:
+                first = int(self.article_first_section[a])
+                last = int(self.article_first_section[a + 1]) if a + 1 < len(self.articles) else len(per_section)
+                per_section[first:last] = per_section[first:last].max()
+            section_scores += per_section
 
     def _saturated(self, start: int, end: int, pids: np.ndarray) -> np.ndarray:
         """BM25's saturated term frequency of postings start:end (float32, as when it was stored)."""
@@ -338,15 +389,12 @@ class LanguageIndex:
         query = tuple(self.query_words(question, foreign_stopwords, unread))
         if not query or not self.passage_count:
             return LexicalResult(self, query, (), unread=tuple(unread))
-        passage_scores, cover = self._score_passages(query)
-        hit = np.flatnonzero(passage_scores)
-        if not len(hit):
+        passage_scores, cover, topical = self._score_passages(query, [self._articles_naming(w) for w in query])
+        section_scores = self._section_scores(passage_scores)
+        self._add_topic(section_scores, topical)
+        passage_scores += sum((scores for _, scores in topical), np.zeros_like(passage_scores))
+        if not np.any(section_scores > 0):
             return LexicalResult(self, query, (), False, passage_scores, cover, tuple(unread))
-        credit = self.passage_credit[hit]
-        section_sum = np.bincount(credit, weights=passage_scores[hit], minlength=len(self.section_article))
-        section_best = np.zeros(len(self.section_article), dtype=np.float64)
-        np.maximum.at(section_best, credit, passage_scores[hit])
-        section_scores = section_best + self.tuning.other_passages_share * (section_sum - section_best)
         # Exact ties (the same highlights heading in many articles) go to the earlier article, so an
         # answer never depends on argpartition's order.
         section_scores -= np.arange(len(section_scores)) * TIE_BREAK
@@ -393,9 +441,10 @@ class LanguageIndex:
     def _rerank(self, sid: int, score: float, query: Sequence[QueryWord]) -> Match:
         tuning = self.tuning
         total = matched = exact = 0.0
+        a = int(self.section_article[sid])
         for word in query:
             total += word.weight
-            if self._section_has(sid, word.keys[0]):
+            if self._section_has(sid, word.keys[0]) or (word.factor == 1.0 and self._names_topic(word, a)):
                 found = word.weight
             elif any(self._section_has(sid, k) for k in word.keys[1:]):
                 found = tuning.prefix_match * word.weight
@@ -405,7 +454,6 @@ class LanguageIndex:
             matched += tuning.fuzzy_share * found if word.corrected else found
             exact += 0.0 if word.corrected else found
         coverage = matched / total if total else 0.0
-        a = int(self.section_article[sid])
         on_topic = any(word.factor == 1.0 and self._names_topic(word, a) for word in query)
         unknown = sum(1 for word in query if not word.known)
         exact_share = exact / total if total else 0.0

@@ -91,10 +91,11 @@ def _informative_words(
         if keys[0] in seen:
             continue
         seen.add(keys[0])
-        listed = token in analyzer.stopwords or keys[0] in analyzer.stopword_keys
+        folded = fold(token)
+        listed = folded in analyzer.folded_stopwords or keys[0] in analyzer.stopword_keys
         surface_df = vocabulary.surface_df.get(token, 0)
         common = surface_df == 0 or surface_df > tuning.stopword_df_share * vocabulary.passage_count or len(token) < 3
-        if token in analyzer.question_words or (listed and common):
+        if folded in analyzer.folded_question_words or (listed and common):
             continue  # a function word ("mengapa", "the"): says nothing about the topic
         if token in foreign_stopwords and not surface_df:
             continue  # a function word of the language the question is written in ("what", "does")
@@ -107,7 +108,7 @@ def _informative_words(
             closest = vocabulary.closest_keys(token)
             keys, corrected = (closest, True) if closest else (keys, False)
         factor = tuning.stopword_weight if listed else 1.0
-        name = not known and fold(token) in vocabulary.foreign_names
+        name = not known and folded in vocabulary.foreign_names
         if name:
             factor = tuning.name_weight  # a name the translations spell, this language transliterates
         found = name or (not corrected and any(vocabulary.df(k) for k in keys))
