@@ -325,3 +325,15 @@ def test_function_words_typed_without_diacritics_are_function_words(engine: Answ
     assert "sie" not in surfaces
     assert "skad" not in surfaces
     assert "termin" in surfaces
+
+
+@pytest.mark.parametrize(
+    ("lang", "typed", "latin"), [("ru", "оракле", "oracle"), ("hi", "फार्म", "farm"), ("ru", "инсайд", "inside")]
+)
+def test_names_the_content_writes_in_latin_letters_are_met_in_any_script(
+    engine: AnswerEngine, lang: str, typed: str, latin: str
+) -> None:
+    index = engine.snapshot.retriever.indexes[lang]
+    assert index.latin_spelling(typed) == latin
+    assert [w.surface for w in index.query_words(typed)] == [latin]
+    assert index.latin_spelling("зарплата") is None  # a word of the script's own is not a name

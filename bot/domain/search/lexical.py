@@ -190,6 +190,7 @@ class LanguageIndex:
     def _make_caches(self) -> None:
         self._section_words = lru_cache(maxsize=4096)(self._words_of_section)
         self.closest_keys = lru_cache(maxsize=16_384)(self._closest_keys)
+        self._latin_by_skeleton: dict[str, str] | None = None
 
     # -- building -------------------------------------------------------------------------------------
 
@@ -308,6 +309,20 @@ class LanguageIndex:
         if found is None or found[0] in self.analyzer.stopwords:
             return None
         return self.analyzer.keys(found[0])
+
+    def latin_spelling(self, token: str) -> str | None:
+        """The content's Latin-letter word (a name, a slug's English word) that a word typed in another
+        script spells, by consonant skeleton; None when none or several do."""
+        if is_latin_word(token) or len(key := skeleton(token)) < MIN_CONTENT_KEY:
+            return None
+        if self._latin_by_skeleton is None:  # built on first use: most questions never need it
+            spellings: dict[str, set[str]] = defaultdict(set)
+            latin = (w for w in (*self.surface_df, *self.foreign_names) if w.isascii() and w.isalpha())
+            for word in latin:
+                if len(k := skeleton(word)) >= MIN_CONTENT_KEY:
+                    spellings[k].add(word)
+            self._latin_by_skeleton = {k: next(iter(found)) for k, found in spellings.items() if len(found) == 1}
+        return self._latin_by_skeleton.get(key)
 
     def _score_passages(
         self, query: Sequence[QueryWord], named: Sequence[np.ndarray]

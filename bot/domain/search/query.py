@@ -44,6 +44,8 @@ class Vocabulary(Protocol):
 
     def closest_keys(self, token: str) -> tuple[str, ...] | None: ...
 
+    def latin_spelling(self, token: str) -> str | None: ...
+
 
 def analyse(
     question: str,
@@ -100,6 +102,11 @@ def _informative_words(
         if token in foreign_stopwords and not surface_df:
             continue  # a function word of the language the question is written in ("what", "does")
         known = vocabulary.df(keys[0]) > 0
+        if not known and (latin := vocabulary.latin_spelling(token)):
+            # A name or English term the content writes in Latin letters, typed in the question's script
+            # ("оракле" is Oracle, "स्टेट फार्म" State Farm, "инсайд" the slug's "inside").
+            token, folded, keys = latin, latin, analyzer.keys(latin)
+            known = vocabulary.df(keys[0]) > 0
         if not known and len(token) <= 2:
             unread.append(token)
             continue  # short unknown tokens are particles and abbreviations ("tu", "ya", "зп")
