@@ -56,6 +56,11 @@ def words(text: str) -> list[str]:
     return found
 
 
+def in_latin_script(word: str) -> bool:
+    """Latin letters, with or without diacritics ("się", "sales")."""
+    return not _NOT_LATIN.search(word)
+
+
 def fold(word: str) -> str:
     """Drop Latin diacritics ("wewnętrzna" -> "wewnetrzna") for typo-tolerant keys; other scripts keep
     their marks, since Devanagari vowel signs carry meaning."""

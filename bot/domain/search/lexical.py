@@ -32,7 +32,7 @@ from bot.domain.memory import release_free_memory
 from bot.domain.search.query import QueryWord, analyse
 from bot.domain.search.romanize import MIN_CONTENT_KEY, is_latin_word, skeleton
 from bot.domain.search.tuning import TUNING, Tuning
-from bot.domain.text import Analyzer, fold, words
+from bot.domain.text import Analyzer, fold, in_latin_script, words
 
 TIE_BREAK = 1e-9
 _NONE = np.zeros(0, dtype=np.int32)
@@ -160,6 +160,8 @@ class LanguageIndex:
         self._build_postings(stem_hashes, prefix_hashes, token_passages)
         del stem_hashes, prefix_hashes, token_passages, token_hashes
         self.foreign_names: frozenset[str] = frozenset()
+        sample = list(itertools.islice(self.surface_df, 500))
+        self.latin_script = 2 * sum(map(in_latin_script, sample)) >= len(sample)
         self.article_number = {a.slug: i for i, a in enumerate(self.articles)}
         # Tuples, not sets: a few dozen keys per article are scanned as fast, in less than half the memory.
         self.topic_keys = [
@@ -313,7 +315,7 @@ class LanguageIndex:
     def latin_spelling(self, token: str) -> str | None:
         """The content's Latin-letter word (a name, a slug's English word) that a word typed in another
         script spells, by consonant skeleton; None when none or several do."""
-        if is_latin_word(token) or len(key := skeleton(token)) < MIN_CONTENT_KEY:
+        if in_latin_script(token) or len(key := skeleton(token)) < MIN_CONTENT_KEY:
             return None
         if self._latin_by_skeleton is None:  # built on first use: most questions never need it
             spellings: dict[str, set[str]] = defaultdict(set)
