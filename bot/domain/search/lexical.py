@@ -347,7 +347,7 @@ class LanguageIndex:
         for (left, right), (a, b) in zip(itertools.pairwise(query), itertools.pairwise(named), strict=True):
             # neighbours in the question, neighbours in the text
             pair = int(pair_hashes(np.array([hash(left.keys[0])]), np.array([hash(right.keys[0])]))[0])
-            both = np.intersect1d(a, b)
+            both = np.intersect1d(a, b, assume_unique=True) if len(a) and len(b) else _NONE
             target = np.zeros(self.passage_count, dtype=np.float32) if len(both) else scores
             self._add(target, pair, tuning.pair_weight * min(left.factor, right.factor))
             if len(both):
@@ -369,7 +369,9 @@ class LanguageIndex:
         found = [self._articles_named[k] for k in word.keys if k in self._articles_named]
         if not is_latin_word(word.surface) and (k := skeleton(word.surface)) in self._articles_named:
             found.append(self._articles_named[k])
-        return np.unique(np.concatenate(found)) if found else _NONE
+        if len(found) <= 1:
+            return found[0] if found else _NONE
+        return np.unique(np.concatenate(found))
 
     def _section_scores(self, passage_scores: np.ndarray) -> np.ndarray:
         """A section is its best passage plus a share of the rest (highlights credited to their source)."""
@@ -387,10 +389,11 @@ class LanguageIndex:
         BM25 would otherwise choose among the article's sections by how often each repeats the title."""
         for articles, passage_scores in topical:
             per_section = self._section_scores(passage_scores)
-            for a in articles:
-                first = int(self.article_first_section[a])
-                last = int(self.article_first_section[a + 1]) if a + 1 < len(self.articles) else len(per_section)
-                per_section[first:last] = per_section[first:last].max()
+            best_in_article = np.maximum.reduceat(per_section, self.article_first_section)  # every article has sections
+            named = np.zeros(len(self.articles), dtype=bool)
+            named[articles] = True
+            levelled = named[self.section_article]
+            per_section[levelled] = best_in_article[self.section_article[levelled]]
             section_scores += per_section
 
     def _saturated(self, start: int, end: int, pids: np.ndarray) -> np.ndarray:

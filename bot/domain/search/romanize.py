@@ -49,6 +49,7 @@ def skeleton(word: str) -> str:
     return str(_REPEATS.sub(r"\1", _NOT_CONSONANT.sub("", latin)))
 
 
+@lru_cache(maxsize=65_536)
 def is_latin_word(word: str) -> bool:
     return word.isascii() or anyascii(word) == word
 
