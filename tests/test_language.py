@@ -309,3 +309,8 @@ def test_words_claimed_surely_outweigh_weak_claims(detector: LanguageDetector, q
 )
 def test_the_arabic_chat_alphabet_is_told_from_names_and_codes(word: str, arabic: bool) -> None:
     assert is_arabic_chat_word(word) is arabic
+
+
+def test_chat_short_forms_are_their_languages_words(detector: LanguageDetector) -> None:
+    assert detector.detect("gaji inside sales brp skrg").lang == "ms"
+    assert detector.detect("bagi ringkasan inside sales dlm 3 point je").lang == "ms"

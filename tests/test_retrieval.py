@@ -337,3 +337,14 @@ def test_names_the_content_writes_in_latin_letters_are_met_in_any_script(
     assert index.latin_spelling(typed) == latin
     assert [w.surface for w in index.query_words(typed)] == [latin]
     assert index.latin_spelling("зарплата") is None  # a word of the script's own is not a name
+
+
+def test_chat_short_forms_are_read_as_the_words_they_stand_for(engine: AnswerEngine) -> None:
+    assert engine.snapshot.retriever.indexes["ru"].analyzer.question_tokens("зп и инет")[::2] == [
+        "зарплата",
+        "интернет",
+    ]
+    assert engine.snapshot.retriever.indexes["ms"].analyzer.question_tokens("camne nak") == ["macam", "mana", "nak"]
+    answer = engine.answer("зп во внутренних продажах какая")  # "зп": зарплата, salary
+    assert answer.section is not None
+    assert answer.section.index == 2

@@ -149,7 +149,8 @@ class LanguageDetector:
         self._script = {lang: dominant_script(text) for lang, text in samples.items()}
         self._letters = {lang: _letter_shares(text) for lang, text in samples.items()}
         self._vocabulary = {
-            lang: frozenset(words(text)) | analyzer_for(lang).stopwords for lang, text in samples.items()
+            lang: frozenset(words(text)) | analyzer_for(lang).stopwords | analyzer_for(lang).chat_forms.keys()
+            for lang, text in samples.items()
         }
         # Non-Latin content languages, as people type them in Latin letters.
         self._romanizable = tuple(lang for lang in self.languages if self._script[lang] not in ("LATIN", None))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property, lru_cache
 
 import regex
@@ -73,8 +73,11 @@ def fold(word: str) -> str:
 class Analyzer:
     """Turns text in one language into index keys: stems ('w:') and folded prefixes ('p:')."""
 
-    def __init__(self, lang: str, question_words: Iterable[str] = ()) -> None:
+    def __init__(
+        self, lang: str, question_words: Iterable[str] = (), chat_forms: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
         self.lang = lang
+        self.chat_forms = dict(chat_forms or {})
         name = SNOWBALL_NAMES.get(lang)
         self._stemmer = snowballstemmer.stemmer(name) if name else None
         listed = [w for code in (lang, *STOPWORD_SIBLINGS.get(lang, ())) for w in _stopword_list(code)]
@@ -116,6 +119,10 @@ class Analyzer:
         """Stems of the function words: a word with one's stem ("أغير" -> "غير") says as little."""
         return frozenset(self.keys(w)[0] for w in self.stopwords)
 
+    def question_tokens(self, text: str) -> list[str]:
+        """A question's words, chat's short forms read as the words they stand for ("dlm" -> "dalam")."""
+        return [full for token in words(text) for full in self.chat_forms.get(token, (token,))]
+
     def terms(self, text: str) -> list[str]:
         return [key for word in words(text) for key in self.keys(word)]
 
@@ -126,7 +133,8 @@ def _stopword_list(lang: str) -> Iterable[str]:
 
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
-    return Analyzer(lang, vocabulary.question_words(lang))  # "why", "how much": document stop lists lack them
+    # "why", "how much": document stop lists lack them; chat's short forms ("зп") no dictionary has
+    return Analyzer(lang, vocabulary.question_words(lang), vocabulary.chat_forms(lang))
 
 
 _SENTENCE_END = regex.compile(r"(?<=[.!?।؟])\s+")

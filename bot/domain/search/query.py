@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.search.tuning import Tuning
-from bot.domain.text import Analyzer, fold, words
+from bot.domain.text import Analyzer, fold
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,11 @@ def analyse(
         return informative
     # Nothing but the topic's own common words ("Jualan dalaman tu apa?"): the question is the topic
     # itself, so let those words speak (the description steers it to the introduction).
-    tokens = [t for t in _joined(words(question), vocabulary) if t not in vocabulary.analyzer.question_words]
+    tokens = [
+        t
+        for t in _joined(vocabulary.analyzer.question_tokens(question), vocabulary)
+        if t not in vocabulary.analyzer.question_words
+    ]
     known = {vocabulary.analyzer.keys(t) for t in tokens}
     return [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(known) if vocabulary.df(k[0])]
 
@@ -88,7 +92,7 @@ def _informative_words(
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
-    for token in _joined(words(question), vocabulary):
+    for token in _joined(vocabulary.analyzer.question_tokens(question), vocabulary):
         keys = analyzer.keys(token)
         if keys[0] in seen:
             continue

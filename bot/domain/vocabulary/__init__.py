@@ -27,3 +27,9 @@ def summary_terms(lang: str) -> str:
 def question_words(lang: str) -> tuple[str, ...]:
     """Interrogatives and question frames of `lang` (none for a language without a file)."""
     return tuple(_words(lang).get("question_words", "").split())
+
+
+def chat_forms(lang: str) -> dict[str, tuple[str, ...]]:
+    """Short forms chat writes for whole words ("dlm" -> "dalam", "зп" -> "зарплата")."""
+    pairs = (item.split(":", 1) for item in _words(lang).get("chat_forms", "").split() if ":" in item)
+    return {short: tuple(full.split("_")) for short, full in pairs}
