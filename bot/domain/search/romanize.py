@@ -70,10 +70,16 @@ class Transliterator:
             for form in {word, *(word[len(p) :] for p in ARABIC_PROCLITICS if self._articles and word.startswith(p))}:
                 key = skeleton(form)
                 if len(key) >= MIN_CONTENT_KEY:
-                    by_skeleton.setdefault(key, []).append((count, word, _letters_typed(form)))
+                    by_skeleton.setdefault(key, []).append((count, word, form))
         # A large library has many words per skeleton ("sls": सेल्स, and made-up ones): the most frequent
         # few are kept, and the one spelt most like what was typed wins among them.
-        self._content = {key: sorted(found, reverse=True)[:SPELLINGS_KEPT] for key, found in by_skeleton.items()}
+        self._content = {
+            key: [
+                (count, word, _letters_typed(form))
+                for count, word, form in sorted(found, reverse=True)[:SPELLINGS_KEPT]
+            ]
+            for key, found in by_skeleton.items()
+        }
         self._function = {typed(word): word for word in sorted(function_words)}
         # By consonants too: a script without short vowels is typed with any vowels ("ma" for "ما"),
         # and long function words are typed as said ("matlab" for "मतलब", which anyascii spells "mtlb").
