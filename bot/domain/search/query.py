@@ -113,7 +113,7 @@ def _informative_words(
             known = vocabulary.df(keys[0]) > 0
         if not known and len(token) <= 2:
             unread.append(token)
-            continue  # short unknown tokens are particles and abbreviations ("tu", "ya", "кмк")
+            continue  # short unknown tokens are particles and abbreviations ("tu", "ya", "tq")
         corrected = False
         if not known and not any(vocabulary.df(k) for k in keys[1:]):
             closest = vocabulary.closest_keys(token)
