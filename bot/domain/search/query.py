@@ -53,7 +53,7 @@ def analyse(
     foreign_stopwords: frozenset[str] = frozenset(),
     unread: list[str] | None = None,
 ) -> list[QueryWord]:
-    """The informative words; `unread` collects short words the content does not know ("зп", "tq"):
+    """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
     informative = _informative_words(question, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if informative:
