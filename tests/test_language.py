@@ -314,3 +314,14 @@ def test_the_arabic_chat_alphabet_is_told_from_names_and_codes(word: str, arabic
 def test_chat_short_forms_are_their_languages_words(detector: LanguageDetector) -> None:
     assert detector.detect("gaji inside sales brp skrg").lang == "ms"
     assert detector.detect("bagi ringkasan inside sales dlm 3 point je").lang == "ms"
+
+
+def test_a_quoted_term_is_not_the_language_asked_in(detector: LanguageDetector) -> None:
+    assert detector.detect('co to jest "sales in the cloud"?').lang == "pl"
+    assert detector.detect("co to jest «sales in the cloud»?").lang == "pl"
+
+
+def test_a_content_languages_sure_words_outweigh_english_terms(detector: LanguageDetector) -> None:
+    # Malay chat: "bleh", "tak", "kpd" are Malay; "company", "outsource", "third party" are English.
+    detection = detector.detect("bleh tak company outsource inside sales kpd third party")
+    assert (detection.lang, detection.question_language) == ("ms", "")

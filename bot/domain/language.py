@@ -64,6 +64,7 @@ VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: c
 # The Arabic chat alphabet writes letters Latin lacks as digits inside or at the start of words ("ya3ni",
 # "bysht8l", "3ala"); no other language's chat does. Names and codes ("B2B", "MP3", "win7", "4G") have the
 # digit at the end, a digit the alphabet does not use, or fewer letters.
+_QUOTED = regex.compile(r'["“„«][^"“”„«»]*["”»“]')
 _CHAT_DIGITS_WORD = regex.compile(r"[a-z][235789]+[a-z]|^[235789][a-z]{2}")
 
 
@@ -283,7 +284,8 @@ class LanguageDetector:
         langdetect, restricted to the languages that could be meant, has a say."""
         votes: dict[str, float] = {}
         sure: Counter[str] = Counter()  # words each language claims as written or by a long skeleton
-        tokens = set(words(text))
+        # A quoted term is what is asked about, not the language asked in: 'co to jest "sales in the cloud"?'
+        tokens = set(words(_QUOTED.sub(" ", text))) or set(words(text))
         for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
@@ -313,8 +315,11 @@ class LanguageDetector:
         # dilute the count; words claimed surely do not: "aur", "hai" and "kya" are Hindi.
         surest = [*sure.most_common(2), ("", 0), ("", 0)]
         (sure_winner, sure_count), (_, sure_second) = surest[0], surest[1]
-        if sure_winner in self._romanizable and sure_count >= 2 and sure_count >= 2 * sure_second:
-            return Detection(sure_winner, "romanized", sure_winner)
+        if sure_count >= 2 and sure_count >= 2 * sure_second:
+            if sure_winner in self._romanizable:
+                return Detection(sure_winner, "romanized", sure_winner)
+            if sure_winner in candidates:  # "bleh tak company outsource inside sales kpd third party"
+                return Detection(sure_winner, "words")
         guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
         if guess in self.foreign:
             return Detection(self._answer_language(hints), "foreign", guess)
