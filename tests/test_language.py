@@ -325,3 +325,10 @@ def test_a_content_languages_sure_words_outweigh_english_terms(detector: Languag
     # Malay chat: "bleh", "tak", "kpd" are Malay; "company", "outsource", "third party" are English.
     detection = detector.detect("bleh tak company outsource inside sales kpd third party")
     assert (detection.lang, detection.question_language) == ("ms", "")
+
+
+def test_soft_signs_are_not_typed(detector: LanguageDetector) -> None:
+    from bot.domain.search.romanize import typed
+
+    assert typed("сколько") == "skolko"
+    assert detector.detect("skolko platyat v state farm inside sales repam").lang == "ru"

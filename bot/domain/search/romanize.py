@@ -131,4 +131,5 @@ IDENTITY = Transliterator({}, ())
 def typed(word: str) -> str:
     """How a word is typed in Latin letters in chats (anusvara as "n": "हैं" -> "hain")."""
     latin: str = anyascii(word.replace("\u0902", "n").replace("\u0901", "n"))
-    return latin.lower()
+    # anyascii marks the soft and hard signs (ь, ъ) with quotes, which nobody types: "skolko", not "skol'ko"
+    return latin.lower().replace("'", "").replace('"', "")
