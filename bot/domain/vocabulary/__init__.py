@@ -25,8 +25,10 @@ def summary_terms(lang: str) -> str:
 
 
 def question_words(lang: str) -> tuple[str, ...]:
-    """Interrogatives and question frames of `lang` (none for a language without a file)."""
-    return tuple(_words(lang).get("question_words", "").split())
+    """Interrogatives, question frames and chat's fillers of `lang` (none for a language without a file):
+    words that never say what a question is about."""
+    words = _words(lang)
+    return (*words.get("question_words", "").split(), *words.get("chat_fillers", "").split())
 
 
 def chat_forms(lang: str) -> dict[str, tuple[str, ...]]:
