@@ -354,4 +354,4 @@ def test_chat_fillers_say_nothing_about_the_topic(engine: AnswerEngine) -> None:
     hindi = engine.snapshot.retriever.indexes["hi"]
     assert "bhai" not in [w.surface for w in hindi.query_words("इनसाइड सेल्स का मतलब क्या है bhai")]
     russian = engine.snapshot.retriever.indexes["ru"]
-    assert [w.surface for w in russian.query_words("бро, сколько платят торговым представителям?")][0] != "бро"
+    assert "бро" not in [w.surface for w in russian.query_words("бро, сколько платят торговым представителям?")]
