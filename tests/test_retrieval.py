@@ -355,13 +355,3 @@ def test_chat_fillers_say_nothing_about_the_topic(engine: AnswerEngine) -> None:
     assert "bhai" not in [w.surface for w in hindi.query_words("इनसाइड सेल्स का मतलब क्या है bhai")]
     russian = engine.snapshot.retriever.indexes["ru"]
     assert "бро" not in [w.surface for w in russian.query_words("бро, сколько платят торговым представителям?")]
-
-
-def test_a_quoted_term_is_what_is_asked_about(engine: AnswerEngine) -> None:
-    # "panggil" (call) also meets "panggilan dingin" (cold calls); the quoted nickname is the question.
-    index = engine.snapshot.retriever.indexes["ms"]
-    words = {w.surface: w for w in index.query_words('kenapa orang panggil jualan dalaman "jualan dalam awan"')}
-    assert words["awan"].factor > words["panggil"].factor
-    answer = engine.answer('kenapa orang panggil jualan dalaman "jualan dalam awan"')
-    assert answer.section is not None
-    assert answer.section.index == 2

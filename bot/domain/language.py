@@ -36,7 +36,7 @@ from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 from bot.domain.search.romanize import MIN_CONTENT_KEY, skeleton, typed
-from bot.domain.text import QUOTED, analyzer_for, normalize, words
+from bot.domain.text import analyzer_for, normalize, words
 
 Method = Literal["only", "script", "letters", "words", "romanized", "foreign", "langdetect", "hint", "default"]
 
@@ -64,6 +64,7 @@ VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: c
 # The Arabic chat alphabet writes letters Latin lacks as digits inside or at the start of words ("ya3ni",
 # "bysht8l", "3ala"); no other language's chat does. Names and codes ("B2B", "MP3", "win7", "4G") have the
 # digit at the end, a digit the alphabet does not use, or fewer letters.
+_QUOTED = regex.compile(r'["“„«][^"“”„«»]*["”»“]')
 _CHAT_DIGITS_WORD = regex.compile(r"[a-z][235789]+[a-z]|^[235789][a-z]{2}")
 
 
@@ -284,7 +285,7 @@ class LanguageDetector:
         votes: dict[str, float] = {}
         sure: Counter[str] = Counter()  # words each language claims as written or by a long skeleton
         # A quoted term is what is asked about, not the language asked in: 'co to jest "sales in the cloud"?'
-        tokens = set(words(QUOTED.sub(" ", text))) or set(words(text))
+        tokens = set(words(_QUOTED.sub(" ", text))) or set(words(text))
         for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}

@@ -56,14 +56,6 @@ def words(text: str) -> list[str]:
     return found
 
 
-# A quoted span of a question ('what is "sales in the cloud"?') names what is asked about.
-QUOTED = regex.compile(r'["“„«][^"“”„«»]*["”»“]')
-
-
-def quoted_words(text: str) -> frozenset[str]:
-    return frozenset(word for span in QUOTED.findall(text) for word in words(span))
-
-
 def in_latin_script(word: str) -> bool:
     """Latin letters, with or without diacritics ("się", "sales")."""
     return not _NOT_LATIN.search(word)

@@ -364,7 +364,7 @@ class LanguageIndex:
 
     def _articles_naming(self, word: QueryWord) -> np.ndarray:
         """The articles whose topic (title, description, keywords, slug) the word names."""
-        if word.factor < 1.0:
+        if word.factor != 1.0:
             return _NONE
         found = [self._articles_named[k] for k in word.keys if k in self._articles_named]
         if not is_latin_word(word.surface) and (k := skeleton(word.surface)) in self._articles_named:
@@ -464,7 +464,7 @@ class LanguageIndex:
         a = int(self.section_article[sid])
         for word in query:
             total += word.weight
-            if self._section_has(sid, word.keys[0]) or (word.factor >= 1.0 and self._names_topic(word, a)):
+            if self._section_has(sid, word.keys[0]) or (word.factor == 1.0 and self._names_topic(word, a)):
                 found = word.weight
             elif any(self._section_has(sid, k) for k in word.keys[1:]):
                 found = tuning.prefix_match * word.weight
@@ -474,7 +474,7 @@ class LanguageIndex:
             matched += tuning.fuzzy_share * found if word.corrected else found
             exact += 0.0 if word.corrected else found
         coverage = matched / total if total else 0.0
-        on_topic = any(word.factor >= 1.0 and self._names_topic(word, a) for word in query)
+        on_topic = any(word.factor == 1.0 and self._names_topic(word, a) for word in query)
         unknown = sum(1 for word in query if not word.known)
         exact_share = exact / total if total else 0.0
         return Match(self.articles[a], self.section(sid), sid, score, coverage, on_topic, unknown, exact_share)

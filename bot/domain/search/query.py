@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.search.tuning import Tuning
-from bot.domain.text import Analyzer, fold, quoted_words
+from bot.domain.text import Analyzer, fold
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,6 @@ def _informative_words(
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
-    quoted = quoted_words(question)
     for token in _joined(vocabulary.analyzer.question_tokens(question), vocabulary):
         keys = analyzer.keys(token)
         if keys[0] in seen:
@@ -120,8 +119,6 @@ def _informative_words(
             closest = vocabulary.closest_keys(token)
             keys, corrected = (closest, True) if closest else (keys, False)
         factor = tuning.stopword_weight if listed else 1.0
-        if token in quoted:
-            factor *= tuning.quoted_weight  # the asker marked it as what is asked about
         name = not known and folded in vocabulary.foreign_names
         if name:
             factor = tuning.name_weight  # a name the translations spell, this language transliterates

@@ -23,7 +23,6 @@ class Tuning:
     other_passages_share: float = 0.25  # a section is its best passage plus this share of the rest
     stopword_df_share: float = 0.2  # a listed stop word is ignored when this common in the content
     stopword_weight: float = 0.3  # stop lists mix in content words ("jualan"): keep those, lightly
-    quoted_weight: float = 2.0  # a word the question quotes: the term asked about
     name_weight: float = 0.3  # a name other translations spell and this one transliterates
     fuzzy_cutoff: float = 82  # rapidfuzz ratio for a misspelt word to count as the content's word
     fuzzy_share: float = 0.8  # a corrected spelling counts for less than the word as written
