@@ -355,3 +355,9 @@ def test_chat_fillers_say_nothing_about_the_topic(engine: AnswerEngine) -> None:
     assert "bhai" not in [w.surface for w in hindi.query_words("इनसाइड सेल्स का मतलब क्या है bhai")]
     russian = engine.snapshot.retriever.indexes["ru"]
     assert "бро" not in [w.surface for w in russian.query_words("бро, сколько платят торговым представителям?")]
+
+
+def test_a_short_form_of_a_function_word_is_a_function_word(engine: AnswerEngine) -> None:
+    # "tak" is chat for "tidak" (not): a function word, even where the content uses "tidak" only once.
+    index = engine.snapshot.retriever.indexes["ms"]
+    assert "tidak" not in [w.surface for w in index.query_words("jualan dalaman ni ada nama lain tak")]

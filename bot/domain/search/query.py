@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.search.tuning import Tuning
-from bot.domain.text import Analyzer, fold
+from bot.domain.text import Analyzer, fold, words
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,7 @@ def _informative_words(
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
+    typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
     for token in _joined(vocabulary.analyzer.question_tokens(question), vocabulary):
         keys = analyzer.keys(token)
         if keys[0] in seen:
@@ -101,7 +102,8 @@ def _informative_words(
         listed = folded in analyzer.folded_stopwords or keys[0] in analyzer.stopword_keys
         surface_df = vocabulary.surface_df.get(token, 0)
         common = surface_df == 0 or surface_df > tuning.stopword_df_share * vocabulary.passage_count or len(token) < 3
-        if folded in analyzer.folded_question_words or (listed and common):
+        # A short form of a function word is a function word, however rare its full form in the content.
+        if folded in analyzer.folded_question_words or (listed and (common or token not in typed)):
             continue  # a function word ("mengapa", "the"): says nothing about the topic
         if token in foreign_stopwords and not surface_df:
             continue  # a function word of the language the question is written in ("what", "does")
