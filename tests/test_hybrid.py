@@ -92,8 +92,8 @@ def test_dev_and_extra_figures_hold(hybrid: AnswerEngine) -> None:
         ("chat-heldout.tsv", 65, 15, 87),
         ("dev-heldout.tsv", 30, 10, 40),
         ("chat-blind.tsv", 55, 13, 78),
-        ("chat-blind2.tsv", 73, 16, 91),
-        ("chat-blind3.tsv", 48, 12, 70),
+        ("chat-blind2.tsv", 74, 16, 91),
+        ("chat-blind3.tsv", 49, 12, 70),
     ],
 )
 def test_held_out_figures_hold(hybrid: AnswerEngine, name: str, sections: int, declined: int, languages: int) -> None:
@@ -391,3 +391,17 @@ def test_one_cache_serves_two_content_directories(model: Embedder, tmp_path: Pat
     again = AnswerEngine.from_directory(CONTENT_DIR, aliases=ALIASES, semantic=setup).snapshot.retriever.dense
     assert again is not None
     assert again.embedded == 0, "the other directory's vectors were added, not swapped in"
+
+
+def test_a_foreign_question_meets_the_terms_a_translation_writes_as_it_hears_them(hybrid: AnswerEngine) -> None:
+    # Only the Hindi article writes "cloud" (क्लाउड, in "sales in the cloud"); words a translation keeps in
+    # Latin letters ("outside", a link) stay as typed, so "inside vs outside sales" is not a topic-only question.
+    hindi = hybrid.snapshot.retriever.transliterator("hi")
+    assert "क्लाउड" in hindi.transliterate("sales in the cloud", hybrid.snapshot.retriever.indexes["hi"].surface_df)
+    answer = hybrid.answer('why do people call inside sales "sales in the cloud"')
+    assert answer.question_language == "en"
+    assert answer.section is not None
+    assert answer.section.index == 2
+    versus = hybrid.answer("inside vs outside sales")
+    assert versus.section is not None
+    assert versus.section.index == 1

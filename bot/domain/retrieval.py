@@ -177,7 +177,16 @@ class Retriever:
         pooled: dict[int, float] = {}
         best: tuple[float, str, LexicalResult] | None = None
         for reading in readings:
-            result = self.indexes[reading].search(text, foreign_stopwords)
+            index = self.indexes[reading]
+            if len(readings) > 1 and reading in self._transliterators:
+                # A language the content lacks, read in a translation written in another script: through
+                # the words that translation writes as it hears them (Hindi "क्लाउड" for "cloud"); words it
+                # writes in Latin letters ("outside" in a link) stay as typed.
+                result = index.search(
+                    self._transliterators[reading].transliterate(text, index.surface_df), foreign_stopwords
+                )
+            else:
+                result = index.search(text, foreign_stopwords)
             evidence = fusion.lexical_evidence(result, self._concept_of[reading], self.tuning)
             for concept, value in evidence.items():
                 pooled[concept] = max(pooled.get(concept, 0.0), value)

@@ -9,7 +9,7 @@ become "vntrn"; "मतलब" and "matlab" become "mtlb"; "مبيعات" and "m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from functools import lru_cache
 
 import regex
@@ -89,10 +89,11 @@ class Transliterator:
             if (key := skeleton(word)) and (self._articles or len(key) >= MIN_CONTENT_KEY)
         }
 
-    def transliterate(self, text: str) -> str:
+    def transliterate(self, text: str, keep: Container[str] = ()) -> str:
+        """`keep`: words that stay as typed (those the content itself writes in Latin letters)."""
         out = []
         for token in words(text):
-            if not is_latin_word(token):
+            if not is_latin_word(token) or token in keep:
                 out.append(token)
             elif token in self._articles:
                 continue  # the article is part of the next word in the script: the skeleton finds it
