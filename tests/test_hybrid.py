@@ -89,11 +89,11 @@ def test_dev_and_extra_figures_hold(hybrid: AnswerEngine) -> None:
         # Written by helpers who saw only the seed articles (NOTES.md). Figures before the third round:
         # chat-heldout 62/72, 15/18, 81/90; dev-heldout 30/30, 10/10, 40/40; chat-blind 53/64, 13/16, 68/80;
         # chat-blind2 69/80, 16/16, 83/96; chat-blind3 48/60, 12/12, 63/72.
-        ("chat-heldout.tsv", 65, 15, 87),
+        ("chat-heldout.tsv", 65, 15, 88),
         ("dev-heldout.tsv", 30, 10, 40),
-        ("chat-blind.tsv", 55, 13, 78),
+        ("chat-blind.tsv", 55, 13, 79),
         ("chat-blind2.tsv", 74, 16, 91),
-        ("chat-blind3.tsv", 49, 12, 70),
+        ("chat-blind3.tsv", 50, 12, 71),
     ],
 )
 def test_held_out_figures_hold(hybrid: AnswerEngine, name: str, sections: int, declined: int, languages: int) -> None:

@@ -332,3 +332,11 @@ def test_soft_signs_are_not_typed(detector: LanguageDetector) -> None:
 
     assert typed("сколько") == "skolko"
     assert detector.detect("skolko platyat v state farm inside sales repam").lang == "ru"
+
+
+def test_chat_spellings_of_a_romanized_language_are_its_words(detector: LanguageDetector) -> None:
+    # "kyu", "h", "pasand", "karte": how chat spells Hindi in Latin letters (`chat_forms` in hi.toml).
+    detection = detector.detect("log online ya phone se shopping kyu pasand karte h")
+    assert (detection.lang, detection.method) == ("hi", "romanized")
+    hindi = Transliterator({}, [], "hi", {"kyu": "क्यों", "h": "है"})
+    assert hindi.transliterate("kyu h") == "क्यों है"

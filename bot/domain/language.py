@@ -388,8 +388,10 @@ class LanguageDetector:
 def _romanized_function_words(lang: str, script: str | None) -> frozenset[str]:
     """Function words of `lang` as typed in Latin letters, and their skeletons, marked "~": all of them
     for scripts that leave short vowels out ("ما" is typed "ma"), the longer ones for others ("matlab")."""
-    function_words = analyzer_for(lang).stopwords
-    typed_words = {typed(w) for w in function_words}
+    analyzer = analyzer_for(lang)
+    function_words = analyzer.stopwords
+    # How chat spells the language's words in Latin letters ("kyu", "h" for Hindi), where listed.
+    typed_words = {typed(w) for w in function_words} | {w for w in analyzer.chat_forms if w.isascii()}
     vowelless = script in VOWELLESS_SCRIPTS
     typed_words |= {"~" + k for w in function_words if (k := skeleton(w)) and (vowelless or len(k) >= MIN_CONTENT_KEY)}
     return frozenset(t for t in typed_words if t)

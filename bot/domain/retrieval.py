@@ -95,9 +95,7 @@ class Retriever:
         # Built with the snapshot, not on the first question typed in Latin letters (a quarter of a second
         # each at 10,000 articles): only for content written in another script.
         self._transliterators = {
-            lang: Transliterator(index.surface_df, index.analyzer.stopwords, lang)
-            for lang, index in self.indexes.items()
-            if not index.latin_script
+            lang: self._make_transliterator(index) for lang, index in self.indexes.items() if not index.latin_script
         }
         self.dense: DenseIndex | None = None
         if embedder is not None:
@@ -110,12 +108,18 @@ class Retriever:
         index = self.indexes[article.lang]
         return index.summary_credit.get((index.article_number[article.slug], section, block), section)
 
+    @staticmethod
+    def _make_transliterator(index: LanguageIndex) -> Transliterator:
+        analyzer = index.analyzer
+        spellings = {short: " ".join(full) for short, full in analyzer.chat_forms.items() if short.isascii()}
+        return Transliterator(index.surface_df, analyzer.stopwords, analyzer.lang, spellings)
+
     def transliterator(self, lang: str) -> Transliterator:
         """For questions typed in Latin letters in `lang`."""
         found = self._transliterators.get(lang)
         if found is None:
             index = self.indexes.get(lang)
-            found = Transliterator(index.surface_df, index.analyzer.stopwords, lang) if index else IDENTITY
+            found = self._make_transliterator(index) if index else IDENTITY
             self._transliterators[lang] = found
         return found
 

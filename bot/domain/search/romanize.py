@@ -61,7 +61,14 @@ class Transliterator:
     Arabic word also without its article, which chat spells apart: "al dakhiliya"). Words with no
     counterpart stay as typed."""
 
-    def __init__(self, vocabulary: Mapping[str, int], function_words: Iterable[str], lang: str = "") -> None:
+    def __init__(
+        self,
+        vocabulary: Mapping[str, int],
+        function_words: Iterable[str],
+        lang: str = "",
+        chat_spellings: Mapping[str, str] | None = None,
+    ) -> None:
+        """`chat_spellings`: how chat writes some words in Latin letters ("kyu" -> "क्यों")."""
         self._articles = TYPED_ARTICLES.get(lang, ())
         by_skeleton: dict[str, list[tuple[int, str, str]]] = {}
         for word, count in vocabulary.items():
@@ -88,6 +95,7 @@ class Transliterator:
             for word in sorted(function_words)
             if (key := skeleton(word)) and (self._articles or len(key) >= MIN_CONTENT_KEY)
         }
+        self._function |= dict(chat_spellings or {})
 
     def transliterate(self, text: str, keep: Container[str] = ()) -> str:
         """`keep`: words that stay as typed (those the content itself writes in Latin letters)."""
