@@ -163,19 +163,13 @@ class LanguageIndex:
         sample = list(itertools.islice(self.surface_df, 500))
         self.latin_script = 2 * sum(map(in_latin_script, sample)) >= len(sample)
         self.article_number = {a.slug: i for i, a in enumerate(self.articles)}
-        # Tuples, not sets: a few dozen keys per article are scanned as fast, in less than half the memory.
-        self.topic_keys = [
-            tuple(dict.fromkeys(analyzer.terms(" ".join((a.title, a.description, *a.keywords, *link_words(a.slug))))))
-            for a in self.articles
-        ]
-        # The topic's English name as this language transliterates it ("इनसाइड सेल्स", "инсайд сейлз").
-        self.topic_skeletons = [
-            frozenset(k for w in link_words(a.slug) if len(k := skeleton(w)) >= MIN_CONTENT_KEY) for a in self.articles
-        ]
-        # topic key or skeleton -> the articles it names, to find a question's topic words fast
+        # Topic key (title, description, keywords, slug) or skeleton (the topic's English name as this
+        # language transliterates it: "इनसाइड सेल्स", "инсайд сейлз") -> the articles it names.
         named: dict[str, list[int]] = defaultdict(list)
-        for a, (keys, skeletons) in enumerate(zip(self.topic_keys, self.topic_skeletons, strict=True)):
-            for key in (*keys, *skeletons):
+        for a, article in enumerate(self.articles):
+            topic = " ".join((article.title, article.description, *article.keywords, *link_words(article.slug)))
+            skeletons = (k for w in link_words(article.slug) if len(k := skeleton(w)) >= MIN_CONTENT_KEY)
+            for key in {*analyzer.terms(topic), *skeletons}:
                 named[key].append(a)
         self._articles_named = {key: np.array(found, dtype=np.int32) for key, found in named.items()}
         # Misspelt words are looked up among words of about their length that start alike (sorted, so
@@ -363,9 +357,13 @@ class LanguageIndex:
         return pids
 
     def _articles_naming(self, word: QueryWord) -> np.ndarray:
-        """The articles whose topic (title, description, keywords, slug) the word names."""
-        if word.factor != 1.0:
-            return _NONE
+        """The articles whose topic (title, description, keywords, slug) the word names, as a topic word:
+        listed stop words and names do not count."""
+        return self._topic_articles(word) if word.factor == 1.0 else _NONE
+
+    def _topic_articles(self, word: QueryWord) -> np.ndarray:
+        """The articles whose topic the word names (its stem, or its skeleton when typed in the content's
+        own script)."""
         found = [self._articles_named[k] for k in word.keys if k in self._articles_named]
         if not is_latin_word(word.surface) and (k := skeleton(word.surface)) in self._articles_named:
             found.append(self._articles_named[k])
@@ -409,7 +407,8 @@ class LanguageIndex:
         query = tuple(self.query_words(question, foreign_stopwords, unread))
         if not query or not self.passage_count:
             return LexicalResult(self, query, (), unread=tuple(unread))
-        passage_scores, cover, topical = self._score_passages(query, [self._articles_naming(w) for w in query])
+        named = [self._articles_naming(w) for w in query]
+        passage_scores, cover, topical = self._score_passages(query, named)
         section_scores = self._section_scores(passage_scores)
         self._add_topic(section_scores, topical)
         passage_scores += sum((scores for _, scores in topical), np.zeros_like(passage_scores))
@@ -421,14 +420,18 @@ class LanguageIndex:
         count = min(self.tuning.candidates, len(section_scores))
         top = np.argpartition(-section_scores, count - 1)[:count]
         ranked = sorted(
-            (self._rerank(int(sid), float(section_scores[sid]), query) for sid in top if section_scores[sid] > 0),
+            (
+                self._rerank(int(sid), float(section_scores[sid]), query, named)
+                for sid in top
+                if section_scores[sid] > 0
+            ),
             key=lambda m: (m.coverage * m.score, m.score),
             reverse=True,
         )
         topic_only = bool(ranked) and self._names_only_title(query, ranked[0])
         if topic_only:  # "what is <topic>?": the introduction answers it, whichever words it uses
             first = int(self.article_first_section[self.article_number[ranked[0].article.slug]])
-            intro = self._rerank(first, float(section_scores.max()), query)
+            intro = self._rerank(first, float(section_scores.max()), query, named)
             covered = max(m.coverage for m in ranked)
             intro = replace(
                 intro, coverage=max(intro.coverage, covered), exact_coverage=max(intro.exact_coverage, covered)
@@ -439,12 +442,7 @@ class LanguageIndex:
     def _names_only_title(self, query: Sequence[QueryWord], match: Match) -> bool:
         """Every word of the question is the article's own topic (its title or description, inflected)."""
         a = self.article_number[match.article.slug]
-        return all(self._names_topic(word, a) for word in query)
-
-    def _names_topic(self, word: QueryWord, article: int) -> bool:
-        return any(k in self.topic_keys[article] for k in word.keys) or (
-            not is_latin_word(word.surface) and skeleton(word.surface) in self.topic_skeletons[article]
-        )
+        return all(a in self._topic_articles(word) for word in query)
 
     def _words_of_section(self, sid: int) -> list[str]:
         """The section's folded words, for typo matching (computed for the few candidates only)."""
@@ -458,13 +456,14 @@ class LanguageIndex:
     def section_id(self, article: Article, index: int) -> int:
         return int(self.article_first_section[self.article_number[article.slug]]) + index
 
-    def _rerank(self, sid: int, score: float, query: Sequence[QueryWord]) -> Match:
+    def _rerank(self, sid: int, score: float, query: Sequence[QueryWord], named: Sequence[np.ndarray]) -> Match:
+        """`named[i]`: the articles query word i names as a topic word (`_articles_naming`)."""
         tuning = self.tuning
         total = matched = exact = 0.0
         a = int(self.section_article[sid])
-        for word in query:
+        for word, articles in zip(query, named, strict=True):
             total += word.weight
-            if self._section_has(sid, word.keys[0]) or (word.factor == 1.0 and self._names_topic(word, a)):
+            if self._section_has(sid, word.keys[0]) or a in articles:
                 found = word.weight
             elif any(self._section_has(sid, k) for k in word.keys[1:]):
                 found = tuning.prefix_match * word.weight
@@ -474,7 +473,7 @@ class LanguageIndex:
             matched += tuning.fuzzy_share * found if word.corrected else found
             exact += 0.0 if word.corrected else found
         coverage = matched / total if total else 0.0
-        on_topic = any(word.factor == 1.0 and self._names_topic(word, a) for word in query)
+        on_topic = any(a in articles for articles in named)
         unknown = sum(1 for word in query if not word.known)
         exact_share = exact / total if total else 0.0
         return Match(self.articles[a], self.section(sid), sid, score, coverage, on_topic, unknown, exact_share)
