@@ -391,7 +391,7 @@ def _romanized_function_words(lang: str, script: str | None) -> frozenset[str]:
     analyzer = analyzer_for(lang)
     function_words = analyzer.stopwords
     # How chat spells the language's words in Latin letters ("kyu", "h" for Hindi), where listed.
-    typed_words = {typed(w) for w in function_words} | {w for w in analyzer.chat_forms if w.isascii()}
+    typed_words = {typed(w) for w in function_words} | analyzer.latin_chat_forms.keys()
     vowelless = script in VOWELLESS_SCRIPTS
     typed_words |= {"~" + k for w in function_words if (k := skeleton(w)) and (vowelless or len(k) >= MIN_CONTENT_KEY)}
     return frozenset(t for t in typed_words if t)

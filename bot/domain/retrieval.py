@@ -111,8 +111,7 @@ class Retriever:
     @staticmethod
     def _make_transliterator(index: LanguageIndex) -> Transliterator:
         analyzer = index.analyzer
-        spellings = {short: " ".join(full) for short, full in analyzer.chat_forms.items() if short.isascii()}
-        return Transliterator(index.surface_df, analyzer.stopwords, analyzer.lang, spellings)
+        return Transliterator(index.surface_df, analyzer.stopwords, analyzer.lang, analyzer.latin_chat_forms)
 
     def transliterator(self, lang: str) -> Transliterator:
         """For questions typed in Latin letters in `lang`."""

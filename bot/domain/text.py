@@ -106,6 +106,11 @@ class Analyzer:
         return ("w:" + stem, "p:" + stem[:length])
 
     @cached_property
+    def latin_chat_forms(self) -> dict[str, str]:
+        """The chat forms that spell a word of another script in Latin letters ("kyu" -> "क्यों")."""
+        return {short: " ".join(full) for short, full in self.chat_forms.items() if short.isascii()}
+
+    @cached_property
     def folded_stopwords(self) -> frozenset[str]:
         """The function words as chat types them, without diacritics ("sie" for "się", "ze" for "że")."""
         return frozenset(fold(w) for w in self.stopwords)
