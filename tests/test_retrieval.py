@@ -361,3 +361,15 @@ def test_a_short_form_of_a_function_word_is_a_function_word(engine: AnswerEngine
     # "tak" is chat for "tidak" (not): a function word, even where the content uses "tidak" only once.
     index = engine.snapshot.retriever.indexes["ms"]
     assert "tidak" not in [w.surface for w in index.query_words("jualan dalaman ni ada nama lain tak")]
+
+
+def test_the_topic_still_speaks_beside_words_the_content_lacks(engine: AnswerEngine) -> None:
+    # "jualan dalaman" is common enough in the Malay content to pass for function words; beside a word
+    # the content lacks ("bahasa"), it is still what the question is about.
+    malay = engine.snapshot.retriever.indexes["ms"]
+    read = [(w.surface, w.known) for w in malay.query_words("apa maksud jualan dalaman dalam bahasa mudah")]
+    assert ("bahasa", False) in read
+    assert {"jual", "dalam"} <= {surface for surface, known in read if known}
+    # A common word that names no topic ("आज", today) does not come back: the weather is off-topic.
+    hindi = engine.snapshot.retriever.indexes["hi"]
+    assert [(w.surface, w.known) for w in hindi.query_words("आज मौसम कैसा है?")] == [("मौसम", False)]

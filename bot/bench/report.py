@@ -150,7 +150,7 @@ def _semantic_lines(f: ContentFigures) -> list[str]:
     ]
     rows = []
     for label, key in (
-        ("ours, first pass (empty question-vector cache)", "ours first pass"),
+        ("ours, first pass (question-vector cache emptied every pass)", "ours first pass"),
         ("ours, steady", "ours steady"),
         ("e5-only (every question embedded, closest passage wins)", "e5-only"),
     ):

@@ -382,7 +382,7 @@ class AnswerEngine:
         if lang not in languages:
             default = self.options.default_language
             lang = default if default in languages else languages[0]
-        result = snap.retriever.search(question, lang, limit=limit)
+        result = snap.retriever.search(question, lang, limit=limit, thorough=True)
         guesses = [_ref(m) for m in (result.best, *result.alternatives) if m is not None and m.score > 0]
         rest = (SectionRef(a, s) for a in snap.library.in_language(lang) for s in a.sections)
         refs: dict[tuple[str, int], SectionRef] = {}

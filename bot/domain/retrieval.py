@@ -6,8 +6,9 @@ It wires the stages of `bot.domain.search` together (see that package for each o
                                                    ├─► fusion per concept ─► decision ─► excerpt
     dense candidates over every language's units ──┘   (a section and its translations are one concept)
 
-The embedder is asked only when it can change the outcome: a question in a content language whose words
-are all known and whose best section leads clearly is settled lexically. Without an embedding model
+The embedder is asked only when it can change the outcome: a question in a content language whose best
+section covers most of it and leads clearly is settled lexically, and one none of whose words the
+content has is declined. Without an embedding model
 (or while its vectors are still being computed) the retriever is lexical alone, with the lexical-only
 decision calibrated for that.
 """
@@ -137,12 +138,14 @@ class Retriever:
         lexical_text: str | None = None,
         foreign_stopwords: frozenset[str] = frozenset(),
         limit: int = 4,
+        thorough: bool = False,
     ) -> SearchResult:
         """Answer from `lang`'s articles. The question is read lexically in `question_lang` when the
         content has it, as `lexical_text` when it was typed in Latin letters and transliterated. A
         question in a language the content lacks is read in every content language, its evidence pooled
         per concept: names and English terms turn up in some translations and not others (Polish writes
-        "leadów", Arabic translates it). Its meaning is matched in every language."""
+        "leadów", Arabic translates it). Its meaning is matched in every language. `thorough` asks the
+        model even where words settle the answer, for the guesses it adds (sections offered to admins)."""
         if lang not in self.indexes:
             return NOTHING
         if question_lang in self.indexes or not question_lang:
@@ -152,7 +155,8 @@ class Retriever:
         lexical_lang, lexical, evidence = self._read(lexical_text or question, readings, foreign_stopwords)
         dense = self.dense if self.dense is not None and self.dense.ready else None
         if dense is None or (
-            lexical_lang == question_lang and fusion.lexically_decided(lexical, evidence, self.tuning)
+            not thorough
+            and fusion.lexically_decided(lexical, evidence, self.tuning, own_language=lexical_lang == question_lang)
         ):
             return self._lexical_answer(lexical, lang, limit)
         # The model reads a script better than chat's Latin spelling of it: a transliteration, when made.

@@ -356,6 +356,9 @@ class LanguageIndex:
             scores[pids] += np.float32(idf * boost) * self._saturated(start, end, pids)
         return pids
 
+    def names_topic(self, word: QueryWord) -> bool:
+        return len(self._topic_articles(word)) > 0
+
     def _articles_naming(self, word: QueryWord) -> np.ndarray:
         """The articles whose topic (title, description, keywords, slug) the word names, as a topic word:
         listed stop words and names do not count."""

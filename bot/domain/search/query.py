@@ -46,6 +46,8 @@ class Vocabulary(Protocol):
 
     def latin_spelling(self, token: str) -> str | None: ...
 
+    def names_topic(self, word: QueryWord) -> bool: ...
+
 
 def analyse(
     question: str,
@@ -56,17 +58,24 @@ def analyse(
     """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
     informative = _informative_words(question, vocabulary, foreign_stopwords, [] if unread is None else unread)
-    if informative:
+    if any(word.known for word in informative):
         return informative
-    # Nothing but the topic's own common words ("Jualan dalaman tu apa?"): the question is the topic
-    # itself, so let those words speak (the description steers it to the introduction).
+    # Nothing known but the content's common words. Alone ("Jualan dalaman tu apa?"), they are the
+    # question: let them speak (the description steers "what is <topic>?" to the introduction). Beside
+    # unknown words ("apa maksud jualan dalaman dalam bahasa mudah"), those that name an article's topic
+    # speak too: a question naming the topic is not one that names nothing ("आज" of "आज मौसम कैसा है?"
+    # names no topic, and stays out).
     tokens = [
         t
         for t in _joined(vocabulary.analyzer.question_tokens(question), vocabulary)
         if t not in vocabulary.analyzer.question_words
     ]
-    known = {vocabulary.analyzer.keys(t) for t in tokens}
-    return [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(known) if vocabulary.df(k[0])]
+    taken = {word.keys[0] for word in informative}
+    keys = {vocabulary.analyzer.keys(t) for t in tokens}
+    common = [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(keys) if vocabulary.df(k[0])]
+    if not informative:
+        return common
+    return [*informative, *(w for w in common if w.keys[0] not in taken and vocabulary.names_topic(w))]
 
 
 def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:

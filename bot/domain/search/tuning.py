@@ -52,9 +52,12 @@ class Tuning:
     low_confidence_margin: float = 0.25  # answered, but this close to declining: kept for admins to review
     lexical_low_confidence: float = 0.5  # the same for the lexical-only decision (coverage)
     dense_alone_at: float = 0.88  # a cosine this high answers whatever the words say
-    # Skip the embedder when lexical evidence alone decides: all words known, this coverage, this lead.
-    lexical_sure_coverage: float = 0.75
-    lexical_sure_lead: float = 0.5
+    # Skip the embedder when lexical evidence alone decides: this coverage and this lead over the next
+    # concept, whatever unknown words surround them. Over the 571 questions of every set, skipping at
+    # these values changes no outcome at 5 or at 10,000 articles (a lead of 0.2 loses three at 10,000);
+    # the model is asked for 36% of the benchmark's questions instead of 61%.
+    lexical_sure_coverage: float = 0.5
+    lexical_sure_lead: float = 0.3
     # --- excerpt ------------------------------------------------------------------------------------
     max_excerpt_chars: int = 700
     unit_longest: int = 350  # a sentence longer than this is embedded in pieces
