@@ -8,9 +8,8 @@ It wires the stages of `bot.domain.search` together (see that package for each o
 
 The embedder is asked only when it can change the outcome: a question in a content language whose best
 section covers most of it and leads clearly is settled lexically, and one none of whose words the
-content has is declined. Without an embedding model
-(or while its vectors are still being computed) the retriever is lexical alone, with the lexical-only
-decision calibrated for that.
+content has is declined. Without an embedding model (or while its vectors are still being computed) the
+retriever is lexical alone, with the lexical-only decision calibrated for that.
 """
 
 from __future__ import annotations
