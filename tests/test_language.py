@@ -340,3 +340,12 @@ def test_chat_spellings_of_a_romanized_language_are_its_words(detector: Language
     assert (detection.lang, detection.method) == ("hi", "romanized")
     hindi = Transliterator({}, [], "hi", {"kyu": "क्यों", "h": "है"})
     assert hindi.transliterate("kyu h") == "क्यों है"
+
+
+@pytest.mark.parametrize(
+    "question", ["skad sie wzial ten podzial na wewnetrzna i zewnetrzna", "wewnetrzna vs zewnetrzna - roznica?"]
+)
+def test_words_typed_without_diacritics_are_the_languages_own(detector: LanguageDetector, question: str) -> None:
+    # Chat leaves out diacritics ("sie" for "się"): the words still say Polish, without langdetect's guess.
+    detection = detector.detect(question)
+    assert (detection.lang, detection.method) == ("pl", "words")

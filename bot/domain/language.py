@@ -36,7 +36,7 @@ from langdetect.detector_factory import init_factory
 from langdetect.lang_detect_exception import LangDetectException
 
 from bot.domain.search.romanize import MIN_CONTENT_KEY, skeleton, typed
-from bot.domain.text import analyzer_for, normalize, words
+from bot.domain.text import analyzer_for, fold, normalize, words
 
 Method = Literal["only", "script", "letters", "words", "romanized", "foreign", "langdetect", "hint", "default"]
 
@@ -150,7 +150,9 @@ class LanguageDetector:
         self._script = {lang: dominant_script(text) for lang, text in samples.items()}
         self._letters = {lang: _letter_shares(text) for lang, text in samples.items()}
         self._vocabulary = {
-            lang: frozenset(words(text)) | analyzer_for(lang).stopwords | analyzer_for(lang).chat_forms.keys()
+            lang: _typed_without_diacritics(
+                frozenset(words(text)) | analyzer_for(lang).stopwords | analyzer_for(lang).chat_forms.keys()
+            )
             for lang, text in samples.items()
         }
         # Non-Latin content languages, as people type them in Latin letters.
@@ -383,6 +385,11 @@ class LanguageDetector:
 
             self._factory = detector_factory._factory
         return self._factory
+
+
+def _typed_without_diacritics(vocabulary: frozenset[str]) -> frozenset[str]:
+    """The words, and as chat types them without diacritics ("sie" for "się", "roznica" for "różnica")."""
+    return vocabulary | {fold(w) for w in vocabulary}
 
 
 def _romanized_function_words(lang: str, script: str | None) -> frozenset[str]:
