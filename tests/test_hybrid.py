@@ -93,9 +93,9 @@ def test_dev_and_extra_figures_hold(hybrid: AnswerEngine) -> None:
         ("dev-heldout.tsv", 30, 10, 40),
         ("chat-blind.tsv", 56, 14, 79),
         ("chat-blind2.tsv", 74, 16, 91),
-        ("chat-blind3.tsv", 50, 12, 71),
+        ("chat-blind3.tsv", 51, 12, 71),
         # Fourth round: scored blind at its start and end alike (47/64, 14/16, 73/80), then read.
-        ("chat-blind4.tsv", 47, 14, 74),
+        ("chat-blind4.tsv", 48, 14, 74),
     ],
 )
 def test_held_out_figures_hold(hybrid: AnswerEngine, name: str, sections: int, declined: int, languages: int) -> None:

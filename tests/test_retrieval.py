@@ -373,3 +373,12 @@ def test_the_topic_still_speaks_beside_words_the_content_lacks(engine: AnswerEng
     # A common word that names no topic ("आज", today) does not come back: the weather is off-topic.
     hindi = engine.snapshot.retriever.indexes["hi"]
     assert [(w.surface, w.known) for w in hindi.query_words("आज मौसम कैसा है?")] == [("मौसम", False)]
+
+
+@pytest.mark.parametrize("typed", ["cold call", "cold calls", "cold calle"])
+def test_two_words_typed_apart_meet_the_word_the_content_writes_as_one(engine: AnswerEngine, typed: str) -> None:
+    # The link slug "/coldcalling" is one word; chat types it apart, inflected or cut short.
+    index = engine.snapshot.retriever.indexes["pl"]
+    assert "coldcalling" in [w.surface for w in index.query_words(f"czy w inside sales robi sie {typed}?")]
+    # Two words the content has apart stay two words.
+    assert [w.surface for w in index.query_words("inside sales")] == ["inside", "sales"]

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from array import array
@@ -35,6 +36,8 @@ from bot.domain.search.tuning import TUNING, Tuning
 from bot.domain.text import Analyzer, fold, in_latin_script, words
 
 TIE_BREAK = 1e-9
+MIN_COMPLETION = 7  # two words typed apart, joined: shorter pairs complete to too many words
+COMPLETION_EXTRA = 4  # letters the content's word may have beyond the pair ("coldcall" -> "coldcalling")
 _NONE = np.zeros(0, dtype=np.int32)
 
 
@@ -177,6 +180,8 @@ class LanguageIndex:
         self._vocabulary: dict[tuple[str, int], list[str]] = defaultdict(list)
         for word in sorted({fold(w) for w in self.surface_df}):
             self._vocabulary[(word[:1], len(word))].append(word)
+        # Latin-letter words in order, for completing two words typed apart into the one the content writes.
+        self._latin_words = sorted(w for w in self.surface_df if w.isascii() and w.isalpha())
         # The build ran every word of the content through the analyzer's caches; questions need few of
         # them (pure functions: clearing changes no result).
         analyzer.stem.cache_clear()
@@ -305,6 +310,21 @@ class LanguageIndex:
         if found is None or found[0] in self.analyzer.stopwords:
             return None
         return self.analyzer.keys(found[0])
+
+    def completion(self, joined: str) -> str | None:
+        """The one content word that two question words typed apart make, inflected or cut short: the
+        content writes a slug's English compound as one word ("coldcalling"), chat types "cold call",
+        "cold calls", "cold calle". Latin letters only; None when no word or several do."""
+        if not joined.isascii() or len(joined) < MIN_COMPLETION:
+            return None
+        words, stem = self._latin_words, joined[:-1]
+        found: set[str] = set()
+        for word in itertools.islice(words, bisect.bisect_left(words, stem), None):
+            if not word.startswith(stem) or len(found) > 1:
+                break
+            if len(word) <= len(joined) + COMPLETION_EXTRA:
+                found.add(word)
+        return found.pop() if len(found) == 1 else None
 
     def latin_spelling(self, token: str) -> str | None:
         """The content's Latin-letter word (a name, a slug's English word) that a word typed in another

@@ -48,6 +48,8 @@ class Vocabulary(Protocol):
 
     def names_topic(self, word: QueryWord) -> bool: ...
 
+    def completion(self, joined: str) -> str | None: ...
+
 
 def analyse(
     question: str,
@@ -79,15 +81,17 @@ def analyse(
 
 
 def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
-    """Neighbours the content writes as one word ("cold calling" -> "coldcalling") become that word."""
+    """Neighbours the content writes as one word become that word: "cold calling" -> "coldcalling", and
+    so do their inflected or shortened forms ("cold calls", "cold call")."""
     result: list[str] = []
     i = 0
     while i < len(tokens):
         if i + 1 < len(tokens):
             pair = tokens[i] + tokens[i + 1]
             apart = vocabulary.surface_df.get(tokens[i], 0) and vocabulary.surface_df.get(tokens[i + 1], 0)
-            if not apart and vocabulary.surface_df.get(pair, 0):
-                result.append(pair)
+            whole = None if apart else pair if vocabulary.surface_df.get(pair, 0) else vocabulary.completion(pair)
+            if whole:
+                result.append(whole)
                 i += 2
                 continue
         result.append(tokens[i])
