@@ -55,7 +55,7 @@ class Tuning:
     # Skip the embedder when lexical evidence alone decides: this coverage and this lead over the next
     # concept, whatever unknown words surround them. Over the 571 questions of every set, skipping at
     # these values changes no outcome at 5 or at 10,000 articles (a lead of 0.2 loses three at 10,000);
-    # the model is asked for 34% of the benchmark's questions instead of 61%.
+    # the model is asked for a third of the benchmark's questions instead of 61%.
     lexical_sure_coverage: float = 0.5
     lexical_sure_lead: float = 0.3
     # --- excerpt ------------------------------------------------------------------------------------
