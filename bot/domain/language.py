@@ -61,10 +61,10 @@ TERMS_NEED_VOTES = 0.5  # its own words first: a function word shared by at most
 TERMS_TO_DETECT = 5  # fewer slug words than this do not tell a language
 TERMS_LANGDETECT_MIN = 0.5  # a list of words, not a sentence: langdetect is less sure of it
 VOWELLESS_SCRIPTS = frozenset({"ARABIC", "HEBREW"})  # short vowels unwritten: compare function words by skeleton
+_QUOTED = regex.compile(r'["“„«][^"“”„«»]*["”»“]')  # a quoted term, in any language's quotation marks
 # The Arabic chat alphabet writes letters Latin lacks as digits inside or at the start of words ("ya3ni",
 # "bysht8l", "3ala"); no other language's chat does. Names and codes ("B2B", "MP3", "win7", "4G") have the
 # digit at the end, a digit the alphabet does not use, or fewer letters.
-_QUOTED = regex.compile(r'["“„«][^"“”„«»]*["”»“]')
 _CHAT_DIGITS_WORD = regex.compile(r"[a-z][235789]+[a-z]|^[235789][a-z]{2}")
 
 

@@ -181,7 +181,7 @@ class LanguageIndex:
         for word in sorted({fold(w) for w in self.surface_df}):
             self._vocabulary[(word[:1], len(word))].append(word)
         # Latin-letter words in order, for completing two words typed apart into the one the content writes.
-        self._latin_words = sorted(w for w in self.surface_df if w.isascii() and w.isalpha())
+        self._latin_words = sorted(filter(_latin_letters, self.surface_df))
         # The build ran every word of the content through the analyzer's caches; questions need few of
         # them (pure functions: clearing changes no result).
         analyzer.stem.cache_clear()
@@ -333,8 +333,7 @@ class LanguageIndex:
             return None
         if self._latin_by_skeleton is None:  # built on first use: most questions never need it
             spellings: dict[str, set[str]] = defaultdict(set)
-            latin = (w for w in (*self.surface_df, *self.foreign_names) if w.isascii() and w.isalpha())
-            for word in latin:
+            for word in (*self._latin_words, *filter(_latin_letters, self.foreign_names)):
                 if len(k := skeleton(word)) >= MIN_CONTENT_KEY:
                     spellings[k].add(word)
             self._latin_by_skeleton = {k: next(iter(found)) for k, found in spellings.items() if len(found) == 1}
@@ -519,6 +518,10 @@ class LanguageIndex:
             for pid in range(int(self.section_start[sid]), int(self.section_end[sid]))
             if (block := int(self.passage_block[pid])) >= 0 and result.passage_scores[pid] > 0
         }
+
+
+def _latin_letters(word: str) -> bool:
+    return word.isascii() and word.isalpha()
 
 
 def pair_hashes(left: np.ndarray, right: np.ndarray) -> np.ndarray:

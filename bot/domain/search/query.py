@@ -59,7 +59,8 @@ def analyse(
 ) -> list[QueryWord]:
     """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
-    informative = _informative_words(question, vocabulary, foreign_stopwords, [] if unread is None else unread)
+    tokens = _joined(vocabulary.analyzer.question_tokens(question), vocabulary)
+    informative = _informative_words(question, tokens, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if any(word.known for word in informative):
         return informative
     # Nothing known but the content's common words. Alone ("Jualan dalaman tu apa?"), they are the
@@ -67,13 +68,8 @@ def analyse(
     # unknown words ("apa maksud jualan dalaman dalam bahasa mudah"), those that name an article's topic
     # speak too: a question naming the topic is not one that names nothing ("आज" of "आज मौसम कैसा है?"
     # names no topic, and stays out).
-    tokens = [
-        t
-        for t in _joined(vocabulary.analyzer.question_tokens(question), vocabulary)
-        if t not in vocabulary.analyzer.question_words
-    ]
     taken = {word.keys[0] for word in informative}
-    keys = {vocabulary.analyzer.keys(t) for t in tokens}
+    keys = {vocabulary.analyzer.keys(t) for t in tokens if t not in vocabulary.analyzer.question_words}
     common = [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(keys) if vocabulary.df(k[0])]
     if not informative:
         return common
@@ -89,7 +85,9 @@ def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
         if i + 1 < len(tokens):
             pair = tokens[i] + tokens[i + 1]
             apart = vocabulary.surface_df.get(tokens[i], 0) and vocabulary.surface_df.get(tokens[i + 1], 0)
-            whole = None if apart else pair if vocabulary.surface_df.get(pair, 0) else vocabulary.completion(pair)
+            whole = None
+            if not apart:
+                whole = pair if vocabulary.surface_df.get(pair, 0) else vocabulary.completion(pair)
             if whole:
                 result.append(whole)
                 i += 2
@@ -100,13 +98,14 @@ def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
 
 
 def _informative_words(
-    question: str, vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
+    question: str, tokens: list[str], vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
 ) -> list[QueryWord]:
+    """`tokens`: the question's words as read (short forms spelt out, split compounds joined)."""
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
     typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
-    for token in _joined(vocabulary.analyzer.question_tokens(question), vocabulary):
+    for token in tokens:
         keys = analyzer.keys(token)
         if keys[0] in seen:
             continue
