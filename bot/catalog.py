@@ -8,8 +8,18 @@ from importlib import resources
 
 def read_catalog(package: str, lang: str) -> dict[str, str]:
     """`<package>/<lang>.toml` as {key: text}; empty when the language has no file."""
+    return {key: str(value) for key, value in _read(package, lang).items() if not isinstance(value, dict)}
+
+
+def read_table(package: str, lang: str, table: str) -> dict[str, str]:
+    """One `[table]` of `<package>/<lang>.toml` as {key: text}; empty when there is none."""
+    found = _read(package, lang).get(table, {})
+    return {str(key): str(value) for key, value in found.items()} if isinstance(found, dict) else {}
+
+
+def _read(package: str, lang: str) -> dict[str, object]:
     try:
         text = resources.files(package).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return {}
-    return {key: str(value) for key, value in tomllib.loads(text).items()}
+    return tomllib.loads(text)

@@ -382,3 +382,33 @@ def test_two_words_typed_apart_meet_the_word_the_content_writes_as_one(engine: A
     assert "coldcalling" in [w.surface for w in index.query_words(f"czy w inside sales robi sie {typed}?")]
     # Two words the content has apart stay two words.
     assert [w.surface for w in index.query_words("inside sales")] == ["inside", "sales"]
+
+
+def test_english_terms_chat_mixes_in_are_read_as_the_articles_words(engine: AnswerEngine) -> None:
+    # Malay writes "gaji" for salary, Russian "лидогенерация" for lead generation; a misspelling is read too.
+    malay = engine.snapshot.retriever.indexes["ms"]
+    assert "gaji" in [w.surface for w in malay.query_words("berapa salary wakil jualan dalaman")]
+    assert "gaji" in [w.surface for w in malay.query_words("berapa salry wakil jualan dalaman")]
+    russian = engine.snapshot.retriever.indexes["ru"]
+    read = [w.surface for w in russian.query_words("что такое lead generation")]
+    assert read == ["лидогенерация"]
+    # Words the content writes itself stay as typed ("inside" and "sales" are in the Polish text).
+    polish = engine.snapshot.retriever.indexes["pl"]
+    assert [w.surface for w in polish.query_words("inside sales")] == ["inside", "sales"]
+    # Without the embedding model, on words alone: an English term finds the section that has the fact.
+    answer = engine.answer("jualan dalaman ada salary berapa?", lang="ms")
+    assert answer.section is not None
+    assert answer.section.index == 2
+    assert "$45,000" in excerpt_text(answer)
+
+
+def test_borrowed_terms_are_english_mapped_to_each_languages_own_script() -> None:
+    from bot.domain.text import analyzer_for, in_latin_script
+
+    for lang in LANGUAGES:
+        borrowed = analyzer_for(lang).borrowed
+        assert len(borrowed) > 100, lang
+        assert all(word.isascii() for key in borrowed for word in key), lang
+        if lang in ("ru", "ar", "hi"):
+            # Written in the language's script: a Latin-letter value would never meet its articles.
+            assert not [own for own in borrowed.values() if any(in_latin_script(w) for w in own)], lang

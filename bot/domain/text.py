@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 import regex
 import snowballstemmer
 import stopwordsiso
+from rapidfuzz import fuzz, process
 
 from bot.domain import vocabulary
 
@@ -74,10 +75,22 @@ class Analyzer:
     """Turns text in one language into index keys: stems ('w:') and folded prefixes ('p:')."""
 
     def __init__(
-        self, lang: str, question_words: Iterable[str] = (), chat_forms: Mapping[str, tuple[str, ...]] | None = None
+        self,
+        lang: str,
+        question_words: Iterable[str] = (),
+        chat_forms: Mapping[str, tuple[str, ...]] | None = None,
+        borrowed_terms: Mapping[str, str] | None = None,
     ) -> None:
         self.lang = lang
         self.chat_forms = dict(chat_forms or {})
+        # English words and phrases chat mixes in, keyed by their words: ("cold", "calling") -> the words
+        # this language writes for them.
+        self.borrowed: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for english, own in (borrowed_terms or {}).items():
+            if (key := tuple(words(english))) and (value := tuple(words(own))):
+                self.borrowed[key] = value
+        self.longest_borrowed = max(map(len, self.borrowed), default=0)
+        self._borrowed_words = sorted(key[0] for key in self.borrowed if len(key) == 1)
         name = SNOWBALL_NAMES.get(lang)
         self._stemmer = snowballstemmer.stemmer(name) if name else None
         listed = [w for code in (lang, *STOPWORD_SIBLINGS.get(lang, ())) for w in _stopword_list(code)]
@@ -104,6 +117,15 @@ class Analyzer:
         if len(stem) < 3:
             return ("w:" + stem,)
         return ("w:" + stem, "p:" + stem[:length])
+
+    @lru_cache(maxsize=4096)  # noqa: B019 (analyzers live as long as the process: one per language)
+    def misspelt_borrowed(self, token: str, cutoff: float) -> tuple[str, ...] | None:
+        """The English word of `borrowed` that `token` misspells ("salry", "salery": salary), as the words
+        this language writes for it; None for short words (one letter from too many others) and no match."""
+        if len(token) < 5 or not token.isascii():
+            return None
+        found = process.extractOne(token, self._borrowed_words, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return self.borrowed[(found[0],)] if found else None
 
     @cached_property
     def latin_chat_forms(self) -> dict[str, str]:
@@ -139,7 +161,7 @@ def _stopword_list(lang: str) -> Iterable[str]:
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
     # "why", "how much": document stop lists lack them; chat's short forms ("зп") no dictionary has
-    return Analyzer(lang, vocabulary.question_words(lang), vocabulary.chat_forms(lang))
+    return Analyzer(lang, vocabulary.question_words(lang), vocabulary.chat_forms(lang), vocabulary.borrowed_terms(lang))
 
 
 _SENTENCE_END = regex.compile(r"(?<=[.!?।؟])\s+")

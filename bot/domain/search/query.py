@@ -59,8 +59,9 @@ def analyse(
 ) -> list[QueryWord]:
     """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
-    tokens = _joined(vocabulary.analyzer.question_tokens(question), vocabulary)
-    informative = _informative_words(question, tokens, vocabulary, foreign_stopwords, [] if unread is None else unread)
+    typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
+    tokens = _borrowed(_joined(vocabulary.analyzer.question_tokens(question), vocabulary), vocabulary, typed)
+    informative = _informative_words(tokens, typed, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if any(word.known for word in informative):
         return informative
     # Nothing known but the content's common words. Alone ("Jualan dalaman tu apa?"), they are the
@@ -97,14 +98,39 @@ def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
     return result
 
 
+def _borrowed(tokens: list[str], vocabulary: Vocabulary, typed: set[str]) -> list[str]:
+    """English words and phrases the content does not write ("salary", "cold calls") read as the words it
+    writes for them (`Analyzer.borrowed`), the longest phrase first, a misspelt word too ("salry"); what they
+    become counts as typed."""
+    analyzer, cutoff = vocabulary.analyzer, vocabulary.tuning.fuzzy_cutoff
+    result: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for length in range(min(analyzer.longest_borrowed, len(tokens) - i), 0, -1):
+            phrase = tuple(tokens[i : i + length])
+            own = analyzer.borrowed.get(phrase)
+            if own and not all(vocabulary.surface_df.get(word, 0) for word in phrase):
+                result.extend(own)
+                typed.update(own)
+                i += length
+                break
+        else:
+            token = tokens[i]
+            own = None if vocabulary.surface_df.get(token, 0) else analyzer.misspelt_borrowed(token, cutoff)
+            result.extend(own or (token,))
+            typed.update(own or ())
+            i += 1
+    return result
+
+
 def _informative_words(
-    question: str, tokens: list[str], vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
+    tokens: list[str], typed: set[str], vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
 ) -> list[QueryWord]:
-    """`tokens`: the question's words as read (short forms spelt out, split compounds joined)."""
+    """`tokens`: the question's words as read (short forms spelt out, split compounds joined, English terms
+    in the content's words); `typed`: those the asker typed or meant as written."""
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
     result: list[QueryWord] = []
     seen: set[str] = set()
-    typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
     for token in tokens:
         keys = analyzer.keys(token)
         if keys[0] in seen:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.catalog import read_catalog
+from bot.catalog import read_catalog, read_table
 
 FALLBACK = "en"
 
@@ -35,3 +35,9 @@ def chat_forms(lang: str) -> dict[str, tuple[str, ...]]:
     """Short forms chat writes for whole words ("dlm" -> "dalam", "зп" -> "зарплата")."""
     pairs = (item.split(":", 1) for item in _words(lang).get("chat_forms", "").split() if ":" in item)
     return {short: tuple(full.split("_")) for short, full in pairs}
+
+
+def borrowed_terms(lang: str) -> dict[str, str]:
+    """English words and phrases chat mixes into `lang` ("salary", "cold calling"), as the words `lang`'s
+    articles write for them ("gaji", "panggilan dingin"): the `[borrowed_terms]` table."""
+    return read_table(__name__, lang, "borrowed_terms")
