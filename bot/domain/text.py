@@ -100,6 +100,7 @@ class Analyzer:
         self.stopwords: frozenset[str] = self.question_words | frozenset(w for t in listed for w in words(t))
         self.stem = lru_cache(maxsize=200_000)(self._stem)
         self.keys = lru_cache(maxsize=200_000)(self._keys)
+        self.misspelt_borrowed = lru_cache(maxsize=4096)(self._misspelt_borrowed)
 
     def _stem(self, word: str) -> str:
         if self.lang == "ar":  # Snowball stems "المبيعات" and "مبيعات" apart; strip the article first
@@ -118,8 +119,7 @@ class Analyzer:
             return ("w:" + stem,)
         return ("w:" + stem, "p:" + stem[:length])
 
-    @lru_cache(maxsize=4096)  # noqa: B019 (analyzers live as long as the process: one per language)
-    def misspelt_borrowed(self, token: str, cutoff: float) -> tuple[str, ...] | None:
+    def _misspelt_borrowed(self, token: str, cutoff: float) -> tuple[str, ...] | None:
         """The English word of `borrowed` that `token` misspells ("salry", "salery": salary), as the words
         this language writes for it; None for short words (one letter from too many others) and no match."""
         if len(token) < 5 or not token.isascii():
