@@ -69,8 +69,14 @@ def analyse(
     # unknown words ("apa maksud jualan dalaman dalam bahasa mudah"), those that name an article's topic
     # speak too: a question naming the topic is not one that names nothing ("आज" of "आज मौसम कैसा है?"
     # names no topic, and stays out).
+    # A short form of a function word ("ni" -> "ini") is still a function word: only typed ones come back.
+    analyzer = vocabulary.analyzer
     taken = {word.keys[0] for word in informative}
-    keys = {vocabulary.analyzer.keys(t) for t in tokens if t not in vocabulary.analyzer.question_words}
+    keys = {
+        analyzer.keys(t)
+        for t in tokens
+        if t not in analyzer.question_words and (t in typed or fold(t) not in analyzer.folded_stopwords)
+    }
     common = [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(keys) if vocabulary.df(k[0])]
     if not informative:
         return common
