@@ -82,7 +82,12 @@ class Analyzer:
         borrowed_terms: Mapping[str, str] | None = None,
     ) -> None:
         self.lang = lang
-        self.chat_forms = dict(chat_forms or {})
+        # Read as questions are (case, Arabic letter variants), so that an entry meets what people type.
+        self.chat_forms = {
+            typed[0]: tuple(word for part in full for word in words(part))
+            for short, full in (chat_forms or {}).items()
+            if len(typed := words(short)) == 1
+        }
         # English words and phrases chat mixes in, keyed by their words: ("cold", "calling") -> the words
         # this language writes for them.
         self.borrowed: dict[tuple[str, ...], tuple[str, ...]] = {}
