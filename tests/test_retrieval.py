@@ -11,6 +11,7 @@ import bot.domain.engine
 from bot.domain.engine import Answer, AnswerEngine
 from bot.domain.evaluation import evaluate, read_cases
 from bot.domain.retrieval import MAX_EXCERPT_CHARS, slice_spans
+from bot.domain.text import analyzer_for, in_latin_script
 
 COLD_CALLING = {
     "ms": "Apakah panggilan dingin?",
@@ -405,8 +406,6 @@ def test_english_terms_chat_mixes_in_are_read_as_the_articles_words(engine: Answ
 
 
 def test_borrowed_terms_are_english_mapped_to_each_languages_own_script() -> None:
-    from bot.domain.text import analyzer_for, in_latin_script
-
     for lang in LANGUAGES:
         borrowed = analyzer_for(lang).borrowed
         assert len(borrowed) > 100, lang
