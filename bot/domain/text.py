@@ -151,10 +151,6 @@ class Analyzer:
         """Stems of the function words: a word with one's stem ("أغير" -> "غير") says as little."""
         return frozenset(self.keys(w)[0] for w in self.stopwords)
 
-    def question_tokens(self, text: str) -> list[str]:
-        """A question's words, chat's short forms read as the words they stand for ("dlm" -> "dalam")."""
-        return [full for token in words(text) for full in self.chat_forms.get(token, (token,))]
-
     def terms(self, text: str) -> list[str]:
         return [key for word in words(text) for key in self.keys(word)]
 

@@ -60,7 +60,7 @@ def analyse(
     """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
     typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
-    tokens = _borrowed(_joined(_spelt_out(question, vocabulary), vocabulary), vocabulary, typed)
+    tokens = _borrowed(_joined(spelt_out(question, vocabulary), vocabulary), vocabulary, typed)
     informative = _informative_words(tokens, typed, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if any(word.known for word in informative):
         return informative
@@ -83,7 +83,7 @@ def analyse(
     return [*informative, *(w for w in common if w.keys[0] not in taken and vocabulary.names_topic(w))]
 
 
-def _spelt_out(question: str, vocabulary: Vocabulary) -> list[str]:
+def spelt_out(question: str, vocabulary: Vocabulary) -> list[str]:
     """The question's words, chat's short and dialect forms read as the words they stand for ("dlm" ->
     "dalam", "ليش" -> "لماذا"); but a word whose standard form is only listed stop words the content
     never uses ("duit" -> "wang", money: stop lists mix in content words) stays as typed, an unknown
