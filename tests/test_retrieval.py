@@ -353,6 +353,19 @@ def test_chat_short_forms_are_read_as_the_words_they_stand_for(engine: AnswerEng
     assert answer.section.index == 2
 
 
+def test_a_typed_word_read_as_several_weighs_as_one(engine: AnswerEngine) -> None:
+    polish = engine.snapshot.retriever.indexes["pl"]
+    # "outsource" is three words in Polish, "handlowiec" two: together they weigh what the typed word did.
+    read = {w.surface: w for w in polish.query_words("outsource handlowiec telemarketera")}
+    assert [read[w].share for w in ("zlecić", "stronie", "trzeciej")] == [pytest.approx(1 / 3)] * 3
+    assert read["przedstawiciel"].share == read["handlowy"].share == 0.5
+    assert read["telemarketera"].share == 1.0
+    whole = polish.idf(read["handlowy"].keys[0])
+    assert read["handlowy"].weight == pytest.approx(whole / 2)
+    # Two typed words read as two ("cold calling" -> "zimne rozmowy") keep their whole weight.
+    assert {w.share for w in polish.query_words("cold calling")} == {1.0}
+
+
 def test_chat_fillers_say_nothing_about_the_topic(engine: AnswerEngine) -> None:
     hindi = engine.snapshot.retriever.indexes["hi"]
     assert "bhai" not in [w.surface for w in hindi.query_words("इनसाइड सेल्स का मतलब क्या है bhai")]

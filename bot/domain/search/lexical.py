@@ -353,7 +353,7 @@ class LanguageIndex:
             target = np.zeros(self.passage_count, dtype=np.float32) if len(articles) else scores
             for i, key in enumerate(word.keys):
                 share = 1.0 if i == 0 else tuning.prefix_weight
-                pids = self._add(target, key, share * word.factor)
+                pids = self._add(target, key, share * word.boost)
                 cover[pids] += word.weight * share
             if len(articles):
                 topical.append((articles, target * self.passage_weight))
@@ -362,7 +362,7 @@ class LanguageIndex:
             pair = int(pair_hashes(np.array([hash(left.keys[0])]), np.array([hash(right.keys[0])]))[0])
             both = np.intersect1d(a, b, assume_unique=True) if len(a) and len(b) else _NONE
             target = np.zeros(self.passage_count, dtype=np.float32) if len(both) else scores
-            self._add(target, pair, tuning.pair_weight * min(left.factor, right.factor))
+            self._add(target, pair, tuning.pair_weight * min(left.boost, right.boost))
             if len(both):
                 topical.append((both, target * self.passage_weight))
         return scores * self.passage_weight, cover, topical

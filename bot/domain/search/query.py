@@ -11,7 +11,7 @@ written in (English, say) are dropped even when the content is in other language
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.domain.search.tuning import Tuning
@@ -26,6 +26,12 @@ class QueryWord:
     factor: float = 1.0  # less for listed stop words and names
     known: bool = True  # the content has this word (or a close spelling of it)
     corrected: bool = False  # matched through a typo correction, not as written
+    share: float = 1.0  # one of the words a typed word or phrase stands for ("outsource" -> three)
+
+    @property
+    def boost(self) -> float:
+        """How much the word's matches count towards a passage's BM25."""
+        return self.factor * self.share
 
 
 class Vocabulary(Protocol):
@@ -51,6 +57,17 @@ class Vocabulary(Protocol):
     def completion(self, joined: str) -> str | None: ...
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A word as read, and what the asker typed for it: `origin` numbers the typed word or phrase it was
+    read from, `typed` how many words that was. A typed word read as several ("outsource" -> "zlecić
+    stronie trzeciej") weighs as the one word it was, not as three."""
+
+    word: str
+    origin: int
+    typed: int = 1
+
+
 def analyse(
     question: str,
     vocabulary: Vocabulary,
@@ -60,8 +77,8 @@ def analyse(
     """The informative words; `unread` collects short words the content does not know ("кп", "tq"):
     dropped here, but a sign that the words alone may have missed what is asked."""
     typed = set(words(question))  # the rest came from chat's short forms ("tak" -> "tidak")
-    tokens = _borrowed(_joined(spelt_out(question, vocabulary), vocabulary), vocabulary, typed)
-    informative = _informative_words(tokens, typed, vocabulary, foreign_stopwords, [] if unread is None else unread)
+    reads = _borrowed(_joined(_spelt_out(question, vocabulary), vocabulary), vocabulary, typed)
+    informative = _informative_words(reads, typed, vocabulary, foreign_stopwords, [] if unread is None else unread)
     if any(word.known for word in informative):
         return informative
     # Nothing known but the content's common words. Alone ("Jualan dalaman tu apa?"), they are the
@@ -74,7 +91,7 @@ def analyse(
     taken = {word.keys[0] for word in informative}
     keys = {
         analyzer.keys(t)
-        for t in tokens
+        for t in (read.word for read in reads)
         if t not in analyzer.question_words and (t in typed or fold(t) not in analyzer.folded_stopwords)
     }
     common = [QueryWord(k[0][2:], k, vocabulary.idf(k[0])) for k in sorted(keys) if vocabulary.df(k[0])]
@@ -88,75 +105,87 @@ def spelt_out(question: str, vocabulary: Vocabulary) -> list[str]:
     "dalam", "ليش" -> "لماذا"); but a word whose standard form is only listed stop words the content
     never uses ("duit" -> "wang", money: stop lists mix in content words) stays as typed, an unknown
     word, rather than becoming a function word the question would lose."""
+    return [read.word for read in _spelt_out(question, vocabulary)]
+
+
+def _spelt_out(question: str, vocabulary: Vocabulary) -> list[_Read]:
     analyzer = vocabulary.analyzer
-    tokens: list[str] = []
-    for token in words(question):
+    reads: list[_Read] = []
+    for origin, token in enumerate(words(question)):
         full = analyzer.chat_forms.get(token)
         if full is None or (
             all(w in analyzer.stopwords and w not in analyzer.question_words for w in full)
             and not any(vocabulary.surface_df.get(w, 0) for w in full)
         ):
-            tokens.append(token)
+            reads.append(_Read(token, origin))
         else:
-            tokens.extend(full)
-    return tokens
+            reads.extend(_Read(word, origin) for word in full)
+    return reads
 
 
-def _joined(tokens: list[str], vocabulary: Vocabulary) -> list[str]:
+def _joined(reads: list[_Read], vocabulary: Vocabulary) -> list[_Read]:
     """Neighbours the content writes as one word become that word: "cold calling" -> "coldcalling", and
     so do their inflected or shortened forms ("cold calls", "cold call")."""
-    result: list[str] = []
+    result: list[_Read] = []
     i = 0
-    while i < len(tokens):
-        if i + 1 < len(tokens):
-            pair = tokens[i] + tokens[i + 1]
-            apart = vocabulary.surface_df.get(tokens[i], 0) and vocabulary.surface_df.get(tokens[i + 1], 0)
+    while i < len(reads):
+        if i + 1 < len(reads):
+            first, second = reads[i].word, reads[i + 1].word
+            apart = vocabulary.surface_df.get(first, 0) and vocabulary.surface_df.get(second, 0)
             whole = None
             if not apart:
-                whole = pair if vocabulary.surface_df.get(pair, 0) else vocabulary.completion(pair)
+                whole = first + second if vocabulary.surface_df.get(first + second, 0) else None
+                whole = whole or vocabulary.completion(first + second)
             if whole:
-                result.append(whole)
+                result.append(_Read(whole, reads[i].origin, _typed(reads[i : i + 2])))
                 i += 2
                 continue
-        result.append(tokens[i])
+        result.append(reads[i])
         i += 1
     return result
 
 
-def _borrowed(tokens: list[str], vocabulary: Vocabulary, typed: set[str]) -> list[str]:
+def _borrowed(reads: list[_Read], vocabulary: Vocabulary, typed: set[str]) -> list[_Read]:
     """English words and phrases the content does not write ("salary", "cold calls") read as the words it
     writes for them (`Analyzer.borrowed`), the longest phrase first, a misspelt word too ("salry"); what they
     become counts as typed."""
     analyzer, cutoff = vocabulary.analyzer, vocabulary.tuning.fuzzy_cutoff
-    result: list[str] = []
+    result: list[_Read] = []
     i = 0
-    while i < len(tokens):
-        for length in range(min(analyzer.longest_borrowed, len(tokens) - i), 0, -1):
-            phrase = tuple(tokens[i : i + length])
+    while i < len(reads):
+        for length in range(min(analyzer.longest_borrowed, len(reads) - i), 0, -1):
+            phrase = tuple(read.word for read in reads[i : i + length])
             own = analyzer.borrowed.get(phrase)
             if own and not all(vocabulary.surface_df.get(word, 0) for word in phrase):
-                result.extend(own)
-                typed.update(own)
-                i += length
                 break
         else:
-            token = tokens[i]
+            length = 1
+            token = reads[i].word
             own = None if vocabulary.surface_df.get(token, 0) else analyzer.misspelt_borrowed(token, cutoff)
-            result.extend(own or (token,))
-            typed.update(own or ())
-            i += 1
+        if own:
+            result.extend(_Read(word, reads[i].origin, _typed(reads[i : i + length])) for word in own)
+            typed.update(own)
+        else:
+            result.append(reads[i])
+        i += length
     return result
 
 
+def _typed(reads: list[_Read]) -> int:
+    """How many typed words a run of read words stands for."""
+    return sum({read.origin: read.typed for read in reads}.values())
+
+
 def _informative_words(
-    tokens: list[str], typed: set[str], vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
+    reads: list[_Read], typed: set[str], vocabulary: Vocabulary, foreign_stopwords: frozenset[str], unread: list[str]
 ) -> list[QueryWord]:
-    """`tokens`: the question's words as read (short forms spelt out, split compounds joined, English terms
+    """`reads`: the question's words as read (short forms spelt out, split compounds joined, English terms
     in the content's words); `typed`: those the asker typed or meant as written."""
     analyzer, tuning = vocabulary.analyzer, vocabulary.tuning
-    result: list[QueryWord] = []
+    result: list[tuple[QueryWord, _Read]] = []
     seen: set[str] = set()
-    for token in tokens:
+    for read in reads:
+        token = read.word
         keys = analyzer.keys(token)
         if keys[0] in seen:
             continue
@@ -189,5 +218,12 @@ def _informative_words(
             factor = tuning.name_weight  # a name the translations spell, this language transliterates
         found = name or (not corrected and any(vocabulary.df(k) for k in keys))
         weight = (vocabulary.unknown_idf if corrected else vocabulary.idf(keys[0])) * factor
-        result.append(QueryWord(token, keys, weight, factor, found, corrected))
-    return result
+        result.append((QueryWord(token, keys, weight, factor, found, corrected), read))
+    # The informative words read from one typed word or phrase share its weight.
+    informative = Counter(read.origin for _, read in result)
+    return [
+        word
+        if (share := min(1.0, read.typed / informative[read.origin])) == 1.0
+        else replace(word, weight=word.weight * share, share=share)
+        for word, read in result
+    ]
