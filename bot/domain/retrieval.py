@@ -26,7 +26,7 @@ from bot.domain.search import fusion
 from bot.domain.search.concepts import ConceptTable
 from bot.domain.search.excerpt import choose_excerpt, slice_spans
 from bot.domain.search.lexical import LanguageIndex, LexicalResult
-from bot.domain.search.romanize import IDENTITY, Transliterator
+from bot.domain.search.romanize import IDENTITY, MIN_LOANWORD_KEY, Transliterator
 from bot.domain.search.semantic import DenseIndex, Embedder, VectorCache, build_units, full_text_slugs
 from bot.domain.search.tuning import TUNING, Tuning
 from bot.domain.text import analyzer_for
@@ -186,11 +186,10 @@ class Retriever:
             index = self.indexes[reading]
             if len(readings) > 1 and reading in self._transliterators:
                 # A language the content lacks, read in a translation written in another script: through
-                # the words that translation writes as it hears them (Hindi "क्लाउड" for "cloud"); words it
-                # writes in Latin letters ("outside" in a link) stay as typed.
-                result = index.search(
-                    self._transliterators[reading].transliterate(text, index.surface_df), foreign_stopwords
-                )
+                # the words that translation writes as it hears them (Hindi "टेलीसेल्स" for "telesales"); words
+                # it writes in Latin letters ("outside" in a link) stay as typed.
+                read = self._transliterators[reading].transliterate(text, index.surface_df, MIN_LOANWORD_KEY)
+                result = index.search(read, foreign_stopwords)
             else:
                 result = index.search(text, foreign_stopwords)
             evidence = fusion.lexical_evidence(result, self._concept_of[reading], self.tuning)

@@ -35,6 +35,10 @@ _NOT_CONSONANT = regex.compile(r"[^bcdfghjklmnpqrstvwxz]")
 _REPEATS = regex.compile(r"(.)\1+")
 _DIGIT = regex.compile(r"\d")
 MIN_CONTENT_KEY = 3  # shorter skeletons ("k", "mn") are shared by too many words to name one
+# An English word read as a loanword a translation writes as it hears it ("telemarketing" ->
+# "टेलीमार्केटिंग") needs more: three consonants meet unrelated words across languages ("bread" and
+# "البريد", mail, are both "brd"). Shorter English terms are read through the vocabulary tables.
+MIN_LOANWORD_KEY = 4
 
 
 @lru_cache(maxsize=200_000)
@@ -97,8 +101,9 @@ class Transliterator:
         }
         self._function |= dict(chat_spellings or {})
 
-    def transliterate(self, text: str, keep: Container[str] = ()) -> str:
-        """`keep`: words that stay as typed (those the content itself writes in Latin letters)."""
+    def transliterate(self, text: str, keep: Container[str] = (), shortest_key: int = MIN_CONTENT_KEY) -> str:
+        """`keep`: words that stay as typed (those the content itself writes in Latin letters);
+        `shortest_key`: the fewest consonants a content word is met by."""
         out = []
         for token in words(text):
             if not is_latin_word(token) or token in keep:
@@ -107,7 +112,7 @@ class Transliterator:
                 continue  # the article is part of the next word in the script: the skeleton finds it
             elif token in self._function:
                 out.append(self._function[token])
-            elif (key := skeleton(token)) in self._content:
+            elif len(key := skeleton(token)) >= shortest_key and key in self._content:
                 out.append(self._closest(token, self._content[key]))
             else:
                 out.append(self._function.get("~" + key, token))
