@@ -92,8 +92,9 @@ def test_dev_and_extra_figures_hold(hybrid: AnswerEngine) -> None:
         # chat-blind2 69/80, 16/16, 83/96; chat-blind3 48/60, 12/12, 63/72.
         # Fifth round, English terms and dialect read as the articles' words: chat-heldout 65 -> 66 sections
         # and 15 -> 14 declined ("How do I write a good CV for a sales job?" is answered), chat-blind4
-        # 14 -> 13 ("any tips for handling objections on a sales call?").
-        ("chat-heldout.tsv", 66, 14, 88),
+        # 14 -> 13 ("any tips for handling objections on a sales call?"). Sixth round: a typed word read as
+        # several weighs as one, chat-heldout 66 -> 67 ("czym sie rozni handlowiec wewnetrzny od telemarketera").
+        ("chat-heldout.tsv", 67, 14, 88),
         ("dev-heldout.tsv", 30, 10, 40),
         ("chat-blind.tsv", 60, 14, 79),
         ("chat-blind2.tsv", 76, 16, 91),
