@@ -131,11 +131,11 @@ def _joined(reads: list[_Read], vocabulary: Vocabulary) -> list[_Read]:
     while i < len(reads):
         if i + 1 < len(reads):
             first, second = reads[i].word, reads[i + 1].word
+            pair = first + second
             apart = vocabulary.surface_df.get(first, 0) and vocabulary.surface_df.get(second, 0)
             whole = None
             if not apart:
-                whole = first + second if vocabulary.surface_df.get(first + second, 0) else None
-                whole = whole or vocabulary.completion(first + second)
+                whole = pair if vocabulary.surface_df.get(pair, 0) else vocabulary.completion(pair)
             if whole:
                 result.append(_Read(whole, reads[i].origin, _typed(reads[i : i + 2])))
                 i += 2
