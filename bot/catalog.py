@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from importlib import resources
 
 
@@ -17,6 +18,7 @@ def read_table(package: str, lang: str, table: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in found.items()} if isinstance(found, dict) else {}
 
 
+@cache  # a package's files do not change while it runs: `read_catalog` and `read_table` share one parse
 def _read(package: str, lang: str) -> dict[str, object]:
     try:
         text = resources.files(package).joinpath(f"{lang}.toml").read_text(encoding="utf-8")
