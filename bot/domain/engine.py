@@ -336,7 +336,7 @@ class AnswerEngine:
             answer_lang,
             question_lang=written,
             lexical_text=native,
-            foreign_stopwords=analyzer_for(written).stopwords if written not in content else frozenset(),
+            foreign_stopwords=analyzer_for(written).function_words if written not in content else frozenset(),
         )
         best = result.best
         foreign = () if written in content else content

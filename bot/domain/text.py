@@ -80,6 +80,7 @@ class Analyzer:
         question_words: Iterable[str] = (),
         chat_forms: Mapping[str, tuple[str, ...]] | None = None,
         borrowed_terms: Mapping[str, str] | None = None,
+        content_words: Iterable[str] = (),
     ) -> None:
         self.lang = lang
         # Read as questions are (case, Arabic letter variants), so that an entry meets what people type.
@@ -103,6 +104,10 @@ class Analyzer:
         # heading uses them ("What is inside sales?"); document stop lists mix in content words.
         self.question_words: frozenset[str] = frozenset(w for text in question_words for w in words(text))
         self.stopwords: frozenset[str] = self.question_words | frozenset(w for t in listed for w in words(t))
+        # The listed words that name a subject: some stop lists are a news corpus's frequent words (Malay
+        # lists "minyak", "harga"; Russian "деньги").
+        self.content_words: frozenset[str] = frozenset(w for text in content_words for w in words(text))
+        self.function_words: frozenset[str] = self.stopwords - self.content_words
         self.stem = lru_cache(maxsize=200_000)(self._stem)
         self.keys = lru_cache(maxsize=200_000)(self._keys)
         self.misspelt_borrowed = lru_cache(maxsize=4096)(self._misspelt_borrowed)
@@ -162,7 +167,13 @@ def _stopword_list(lang: str) -> Iterable[str]:
 @lru_cache(maxsize=64)
 def analyzer_for(lang: str) -> Analyzer:
     # "why", "how much": document stop lists lack them; chat's short forms ("зп") no dictionary has
-    return Analyzer(lang, vocabulary.question_words(lang), vocabulary.chat_forms(lang), vocabulary.borrowed_terms(lang))
+    return Analyzer(
+        lang,
+        vocabulary.question_words(lang),
+        vocabulary.chat_forms(lang),
+        vocabulary.borrowed_terms(lang),
+        vocabulary.listed_content_words(lang),
+    )
 
 
 _SENTENCE_END = regex.compile(r"(?<=[.!?।؟])\s+")

@@ -191,8 +191,10 @@ def _informative_words(
             continue
         seen.add(keys[0])
         folded = fold(token)
-        listed = folded in analyzer.folded_stopwords or keys[0] in analyzer.stopword_keys
         surface_df = vocabulary.surface_df.get(token, 0)
+        listed = folded in analyzer.folded_stopwords or keys[0] in analyzer.stopword_keys
+        if listed and not surface_df and token in analyzer.content_words:
+            listed = False  # a subject the content never names ("minyak", oil): an unknown word, not a function word
         common = surface_df == 0 or surface_df > tuning.stopword_df_share * vocabulary.passage_count or len(token) < 3
         # A short form of a function word is a function word, however rare its full form in the content.
         if folded in analyzer.folded_question_words or (listed and (common or token not in typed)):

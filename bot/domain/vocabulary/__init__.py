@@ -31,6 +31,12 @@ def question_words(lang: str) -> tuple[str, ...]:
     return (*words.get("question_words", "").split(), *words.get("chat_fillers", "").split())
 
 
+def listed_content_words(lang: str) -> tuple[str, ...]:
+    """Words `lang`'s stop list holds that name a subject ("minyak", oil; "деньги", money): stop lists
+    built from a news corpus's frequent words mix them in with the function words."""
+    return tuple(_words(lang).get("listed_content_words", "").split())
+
+
 def chat_forms(lang: str) -> dict[str, tuple[str, ...]]:
     """Short forms chat writes for whole words ("dlm" -> "dalam", "зп" -> "зарплата")."""
     pairs = (item.split(":", 1) for item in _words(lang).get("chat_forms", "").split() if ":" in item)
