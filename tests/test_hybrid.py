@@ -94,17 +94,23 @@ def test_dev_and_extra_figures_hold(hybrid: AnswerEngine) -> None:
         # and 15 -> 14 declined ("How do I write a good CV for a sales job?" is answered), chat-blind4
         # 14 -> 13 ("any tips for handling objections on a sales call?"). Sixth round: a typed word read as
         # several weighs as one, chat-heldout 66 -> 67 ("czym sie rozni handlowiec wewnetrzny od telemarketera").
+        # Seventh round, a foreign stop list's short entries half a claim: five Latin-letter questions
+        # recognised (chat-blind 79 -> 80, chat-blind2 91 -> 92, chat-blind4 76 -> 77, chat-blind5 75 -> 77),
+        # and one of them answered from its own article (chat-blind5 59 -> 60).
         ("chat-heldout.tsv", 67, 14, 88),
         ("dev-heldout.tsv", 30, 10, 40),
-        ("chat-blind.tsv", 60, 14, 79),
-        ("chat-blind2.tsv", 76, 16, 91),
+        ("chat-blind.tsv", 60, 14, 80),
+        ("chat-blind2.tsv", 76, 16, 92),
         ("chat-blind3.tsv", 55, 12, 71),
         # Fourth round: scored blind at its start and end alike (47/64, 14/16, 73/80), then read.
-        ("chat-blind4.tsv", 54, 13, 76),
+        ("chat-blind4.tsv", 54, 13, 77),
         # Fifth round: scored blind at its start (57/64, 15/16, 75/80), then read.
-        ("chat-blind5.tsv", 59, 15, 75),
+        ("chat-blind5.tsv", 60, 15, 77),
         # Sixth round: scored blind at its end (61/64, 16/16, 76/80; the round's base scores the same).
         ("chat-blind6.tsv", 61, 16, 76),
+        # Seventh round: 96 questions, 32 off-topic (16 sales-adjacent), scored blind before the round's
+        # detector change (56/64, 31/32, 91/96; the round's base scores the same), then read.
+        ("chat-blind7.tsv", 56, 31, 91),
     ],
 )
 def test_held_out_figures_hold(hybrid: AnswerEngine, name: str, sections: int, declined: int, languages: int) -> None:

@@ -296,6 +296,25 @@ def test_words_claimed_surely_outweigh_weak_claims(detector: LanguageDetector, q
 
 
 @pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        # English's stop list holds letters and country codes: "v", "fi", "la", "me", "ki" are Russian,
+        # Arabic and Hindi chat's short words too, and claim only half a word's vote for English.
+        ("skolko platyat v oracle inside sales rep-am?", "ru"),
+        ("kam el ratib el mtwasset la mandoub el inside sales?", "ar"),
+        ("lead generation me inside sales team outside team ki kaise help karti hai", "hi"),
+    ],
+)
+def test_a_foreign_stop_lists_short_entries_are_weak_claims(
+    detector: LanguageDetector, question: str, lang: str
+) -> None:
+    detection = detector.detect(question)
+    assert (detection.lang, detection.method) == (lang, "romanized")
+    # English's own short words still speak beside its longer ones.
+    assert detector.detect("what is it and how do I do it").question_language == "en"
+
+
+@pytest.mark.parametrize(
     ("word", "arabic"),
     [
         ("ya3ni", True),

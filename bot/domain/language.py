@@ -55,6 +55,8 @@ FOREIGN_LANGDETECT_MIN = 0.9  # and when no word settles it, langdetect must be 
 # Stop lists are long ("sup" is an English stop word): one word is not a language, unless it is the one
 # the user's Telegram is set to.
 FOREIGN_MIN_VOTES = 2
+SHORT_FOREIGN_WORD = 2  # letters: a foreign stop-list word this short is half a claim (`_foreign_claim`)
+SHORT_FOREIGN_CLAIM = 0.5
 ROMANIZED_MIN_VOTES = 1.5  # and twice the runner-up's: typed Latin words collide with other languages'
 TERM_CLAIM = 0.5  # a slug's word, as evidence for the language slugs are written in
 TERMS_NEED_VOTES = 0.5  # its own words first: a function word shared by at most two languages
@@ -290,7 +292,7 @@ class LanguageDetector:
         tokens = set(words(_QUOTED.sub(" ", text))) or set(words(text))
         for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
-            claims |= {lang: 1.0 for lang in self.foreign if token in self._foreign_words[lang]}
+            claims |= {lang: _foreign_claim(token) for lang in self.foreign if token in self._foreign_words[lang]}
             claims |= {lang: weight for lang in self._romanizable if (weight := self._romanized_claim(token, lang))}
             sure.update(lang for lang, weight in claims.items() if weight >= 1.0)
             total = max(sum(claims.values()), 1.0)  # a lone weak claim is half a vote, not a whole one
@@ -385,6 +387,13 @@ class LanguageDetector:
 
             self._factory = detector_factory._factory
         return self._factory
+
+
+def _foreign_claim(token: str) -> float:
+    """How surely a word of a foreign language's stop list is that language: its one- and two-letter
+    entries (English lists letters and country codes: "fi", "la", "v") are every chat's short words too
+    (Arabic "fi", Russian "v", Hindi "ke")."""
+    return 1.0 if len(token) > SHORT_FOREIGN_WORD else SHORT_FOREIGN_CLAIM
 
 
 def _typed_without_diacritics(vocabulary: frozenset[str]) -> frozenset[str]:
