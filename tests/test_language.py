@@ -338,6 +338,9 @@ def test_chat_short_forms_are_their_languages_words(detector: LanguageDetector) 
 def test_a_quoted_term_is_not_the_language_asked_in(detector: LanguageDetector) -> None:
     assert detector.detect('co to jest "sales in the cloud"?').lang == "pl"
     assert detector.detect("co to jest «sales in the cloud»?").lang == "pl"
+    # Where the words outside the quotes cannot tell (one Russian word here), the quoted ones speak too.
+    detection = detector.detect('pochemu inside sales nazyvayut "prodazhi v oblake"?')
+    assert (detection.lang, detection.method) == ("ru", "romanized")
 
 
 def test_a_content_languages_sure_words_outweigh_english_terms(detector: LanguageDetector) -> None:

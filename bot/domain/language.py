@@ -286,10 +286,24 @@ class LanguageDetector:
         language's own words, another language's function words, a romanized language's words met by
         their skeletons), in proportion to how sure each claim is. A clear winner settles it; otherwise
         langdetect, restricted to the languages that could be meant, has a say."""
+        # A quoted term is what is asked about, not the language asked in: 'co to jest "sales in the cloud"?';
+        # but where the other words cannot tell, a quoted phrase is more likely the asker's language than
+        # not ('pochemu inside sales nazyvayut "prodazhi v oblake"?').
+        unquoted, every = set(words(_QUOTED.sub(" ", text))), set(words(text))
+        for tokens in dict.fromkeys(t for t in (frozenset(unquoted), frozenset(every)) if t):
+            decided = self._decide_by_votes(tokens, candidates, hints, said)
+            if decided:
+                return decided
+        guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
+        if guess in self.foreign:
+            return Detection(self._answer_language(hints), "foreign", guess)
+        return Detection(guess, "langdetect") if guess else None
+
+    def _decide_by_votes(
+        self, tokens: frozenset[str], candidates: list[str], hints: list[str], said: frozenset[str] | set[str]
+    ) -> Detection | None:
         votes: dict[str, float] = {}
         sure: Counter[str] = Counter()  # words each language claims as written or by a long skeleton
-        # A quoted term is what is asked about, not the language asked in: 'co to jest "sales in the cloud"?'
-        tokens = set(words(_QUOTED.sub(" ", text))) or set(words(text))
         for token in tokens - self.neutral:
             claims = {lang: 1.0 for lang in candidates if token in self._vocabulary[lang]}
             claims |= {lang: _foreign_claim(token) for lang in self.foreign if token in self._foreign_words[lang]}
@@ -324,10 +338,7 @@ class LanguageDetector:
                 return Detection(sure_winner, "romanized", sure_winner)
             if sure_winner in candidates:  # "bleh tak company outsource inside sales kpd third party"
                 return Detection(sure_winner, "words")
-        guess = self._langdetect(text, [*candidates, *self.foreign], foreign_min=FOREIGN_LANGDETECT_MIN)
-        if guess in self.foreign:
-            return Detection(self._answer_language(hints), "foreign", guess)
-        return Detection(guess, "langdetect") if guess else None
+        return None
 
     def _language_of_terms(self) -> str | None:
         """The language the slugs and link targets are written in, when it is one the content lacks
