@@ -289,8 +289,8 @@ class LanguageDetector:
         # A quoted term is what is asked about, not the language asked in: 'co to jest "sales in the cloud"?';
         # but where the other words cannot tell, a quoted phrase is more likely the asker's language than
         # not ('pochemu inside sales nazyvayut "prodazhi v oblake"?').
-        unquoted, every = set(words(_QUOTED.sub(" ", text))), set(words(text))
-        for tokens in dict.fromkeys(t for t in (frozenset(unquoted), frozenset(every)) if t):
+        unquoted, every = frozenset(words(_QUOTED.sub(" ", text))), frozenset(words(text))
+        for tokens in (unquoted, every) if unquoted and unquoted != every else (every,):
             decided = self._decide_by_votes(tokens, candidates, hints, said)
             if decided:
                 return decided
